@@ -21,10 +21,15 @@ type Pos struct {
 	Line int
 }
 
-// String renders "file:line", or "" for a zero Pos (a built-in default).
+// String renders "file:line", just "file" when the line is unknown (a
+// required key missing from a whole file), or "" for a zero Pos (a
+// built-in default).
 func (p Pos) String() string {
-	if p.File == "" {
+	switch {
+	case p.File == "":
 		return ""
+	case p.Line <= 0:
+		return p.File
 	}
 	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }
@@ -54,7 +59,10 @@ type Config struct {
 	This             string // the local host's name (`this`); "" when not set
 	Debug            bool
 	ActiveMasterRole string
-	MaxKillRetries   int
+	MaxKillRetries   int // 10
+	// Tools holds the global mmm_tools options (default_copy_method,
+	// clone_dirs) verbatim: accepted for compatibility, unused.
+	Tools map[string]string
 
 	Monitor     Monitor
 	Coordinator Coordinator
@@ -220,7 +228,7 @@ type Check struct {
 	MaxBacklog   time.Duration // 60 s; rep_backlog only
 
 	// mmm-keepalived keys.
-	PingMethod    string        // ping: "icmp" (default) or "tcp"
+	PingMethod    string        // ping: PingICMP (default) or PingTCP
 	MaxConnecting time.Duration // rep_threads: IO thread Connecting longer than this fails (MMM W11); 10 s
 }
 
