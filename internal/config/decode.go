@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -23,10 +24,10 @@ func decode(fsys fileSystem, doc *document, probs *problems) *Config {
 	c := d.c
 	c.Files = doc.files
 	c.Global.Pos = doc.global.pos
-	for _, f := range doc.secrets {
-		d.warnReadable(f, doc.modes[f], "holds a password")
-	}
 	for _, f := range doc.files {
+		if slices.Contains(doc.secrets, f) {
+			d.warnReadable(f, doc.modes[f], "holds a password")
+		}
 		if doc.modes[f]&0o002 != 0 {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s is writable by others (mode %04o); run: chmod o-w %s", f, doc.modes[f], f))
 		}
@@ -35,8 +36,10 @@ func decode(fsys fileSystem, doc *document, probs *problems) *Config {
 
 	hostProto := defaultHost()
 	if s := doc.find("host", "default"); s != nil {
+		hostProto.Pos = s.pos
 		apply(d, s, hostProto, &hostProto.Where, hostKeys)
 	}
+	c.templates = map[string]Where{"host": hostProto.Where}
 	for _, s := range doc.sections["host"] {
 		if s.name == "default" {
 			continue
@@ -59,6 +62,7 @@ func decode(fsys fileSystem, doc *document, probs *problems) *Config {
 		checkProto.Pos = s.pos
 		apply(d, s, checkProto, &checkProto.Where, checkKeys)
 	}
+	c.templates["check"] = checkProto.Where
 	for _, name := range CheckNames {
 		ch := checkProto.clone()
 		ch.Name = name

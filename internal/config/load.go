@@ -35,11 +35,20 @@ func load(fsys fileSystem, path string) (*Config, error) {
 		return nil, probs.err(nil)
 	}
 	c := decode(fsys, r.doc, &probs)
-	if err := probs.err(c.Files); err != nil {
-		return nil, err
-	}
 	c.derive()
-	if err := c.Validate(); err != nil {
+	// Validate also when a value did not parse, so that one run shows every
+	// problem, but skip what it finds on a line already reported: a value
+	// that did not parse is also "missing".
+	reported := map[Pos]bool{}
+	for _, e := range probs {
+		reported[e.Pos] = true
+	}
+	for _, e := range c.validate() {
+		if !reported[e.Pos] {
+			probs = append(probs, e)
+		}
+	}
+	if err := probs.err(c.Files); err != nil {
 		return nil, err
 	}
 	c.warnRaft()

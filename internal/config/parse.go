@@ -125,12 +125,13 @@ func (r *reader) include(path string, from Pos) {
 // parse reads one file's lines.
 func (r *reader) parse(file, text string) {
 	var (
-		cur  *section // the open section; nil at top level
-		skip string   // kind of an unknown section being skipped
+		cur     *section // the open section; nil at top level
+		curOpen Pos      // where cur was opened in this file
+		skip    string   // kind of an unknown section being skipped
 	)
 	closeAt := func(pos Pos) {
 		if cur != nil {
-			r.probs.add(ErrSyntax, cur.pos, cur.kind, cur.name, "",
+			r.probs.add(ErrSyntax, curOpen, cur.kind, cur.name, "",
 				fmt.Sprintf("section is not closed; expected </%s> before %s", cur.kind, where(pos)))
 		}
 	}
@@ -149,7 +150,7 @@ func (r *reader) parse(file, text string) {
 			case cur == nil:
 				r.probs.add(ErrSyntax, pos, "", "", "", fmt.Sprintf("</%s> closes no open section", kind))
 			case kind != cur.kind:
-				r.probs.add(ErrSyntax, pos, cur.kind, cur.name, "", fmt.Sprintf("</%s> closes <%s> opened at %s; expected </%s>", kind, cur.kind, where(cur.pos), cur.kind))
+				r.probs.add(ErrSyntax, pos, cur.kind, cur.name, "", fmt.Sprintf("</%s> closes <%s> opened at %s; expected </%s>", kind, cur.kind, where(curOpen), cur.kind))
 				cur = nil
 			default:
 				cur = nil
@@ -171,7 +172,7 @@ func (r *reader) parse(file, text string) {
 			case selfClosing:
 				r.doc.open(kind, name, pos)
 			default:
-				cur = r.doc.open(kind, name, pos)
+				cur, curOpen = r.doc.open(kind, name, pos), pos
 			}
 		case skip != "":
 		default:

@@ -86,6 +86,10 @@ type Config struct {
 	// Warnings are problems that do not stop a program, e.g. a file holding
 	// passwords that others can read.
 	Warnings []string
+
+	// templates holds where each `default` section (host, check) set its
+	// keys, so that a bad value there is reported as "host default".
+	templates map[string]Where
 }
 
 // CheckNames lists MMM's checks in MMM's display order.

@@ -14,6 +14,10 @@ import (
 // line that set the key (or the section's opening line when the key is
 // missing). Load calls it; call it again after changing a Config.
 func (c *Config) Validate() error {
+	return c.validate().err(c.Files)
+}
+
+func (c *Config) validate() problems {
 	v := &validator{c: c}
 	v.global()
 	v.hosts()
@@ -24,7 +28,7 @@ func (c *Config) Validate() error {
 	v.socket()
 	v.coordinator()
 	v.keepalived()
-	return v.probs.err(c.Files)
+	return v.probs
 }
 
 type validator struct {
@@ -39,7 +43,11 @@ type scope struct {
 }
 
 func (v *validator) fail(kind error, s scope, key, format string, args ...any) {
-	v.probs.add(kind, s.w.At(key), s.section, s.name, key, fmt.Sprintf(format, args...))
+	pos := s.w.At(key)
+	if t, ok := v.c.templates[s.section]; ok && key != "" && pos.File != "" && t.KeyPos[key] == pos {
+		s.name = "default" // the value came from <host default> or <check default>
+	}
+	v.probs.add(kind, pos, s.section, s.name, key, fmt.Sprintf(format, args...))
 }
 
 func (v *validator) positive(s scope, key string, d time.Duration) {
@@ -165,7 +173,7 @@ func (v *validator) roles() {
 				v.fail(ErrInconsistent, s, "hosts", "host %q is listed twice", name)
 			case h.Mode == HostModeWitness:
 				v.fail(ErrInconsistent, s, "hosts", "host %q is a witness; a witness holds no roles", name)
-			case r.Mode == RoleModeExclusive && h.Mode != HostModeMaster:
+			case r.Mode == RoleModeExclusive && h.Mode != HostModeMaster && h.Mode != HostModeUnknown:
 				v.fail(ErrInconsistent, s, "hosts", "host %q is a %s; an exclusive role takes master hosts only", name, h.Mode)
 			}
 		}
