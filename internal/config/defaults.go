@@ -127,12 +127,6 @@ func (h *Host) clone() *Host {
 	return &c
 }
 
-func (r *Role) clone() *Role {
-	c := *r
-	c.KeyPos = maps.Clone(r.KeyPos)
-	return &c
-}
-
 func (ch *Check) clone() *Check {
 	c := *ch
 	c.KeyPos = maps.Clone(ch.KeyPos)

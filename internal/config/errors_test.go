@@ -78,6 +78,31 @@ func TestMalformed(t *testing.T) {
 			want: `main.conf:2: monitor: section takes no name, got "main"; expected <monitor>`,
 		},
 		{
+			name: "header without >",
+			main: "<host db1\n    ip 198.18.0.11\n</host>\n",
+			kind: ErrSyntax,
+			want: `main.conf:2: expected a section header like <host db1>, got "<host db1"`,
+		},
+		{
+			name: "header with three words",
+			main: "<host db 1>\n    ip 198.18.0.11\n</host>\n",
+			kind: ErrSyntax,
+			want: `main.conf:2: expected a section header like <host db1>, got "<host db 1>"`,
+		},
+		{
+			name: "bad section name",
+			main: "<host db.1>\n    ip 198.18.0.11\n</host>\n",
+			kind: ErrSyntax,
+			want: `main.conf:2: host: expected a name of letters, digits, _ and -, got "db.1"`,
+		},
+		{
+			name: "closing tag without >",
+			main: "<host db1>\n</host\n",
+			kind: ErrSyntax,
+			want: `main.conf:2: host db1: section is not closed; expected </host> before the end of the file
+main.conf:3: expected a closing tag like </host>, got "</host"`,
+		},
+		{
 			name: "unknown check",
 			main: "<check disk>\n    timeout 1\n</check>\n",
 			kind: ErrSyntax,

@@ -25,28 +25,26 @@ func (t keyTable[T]) names() []string {
 type kind struct {
 	named bool     // <host NAME> rather than <monitor>
 	names []string // the only names allowed (checks); nil = any
-	// template: a section named "default" supplies defaults for all the
-	// others (MMM's host, check and copy_method).
-	template bool
-	keys     func() []string
-	has      func(string) bool
+	keys  func() []string
+	has   func(string) bool
 }
 
-func kindOf[T any](t keyTable[T], named, template bool, names []string) kind {
-	return kind{named: named, template: template, names: names, keys: t.names, has: t.has}
+func kindOf[T any](t keyTable[T], named bool, names []string) kind {
+	return kind{named: named, names: names, keys: t.names, has: t.has}
 }
 
 // kinds lists every section MMM 2.2.1 or we know; "" is the global scope.
+// Which kinds have a `default` template (host, check) is decode's business.
 var kinds = map[string]kind{
-	"":            kindOf(globalKeys, false, false, nil),
-	"host":        kindOf(hostKeys, true, true, nil),
-	"role":        kindOf(roleKeys, true, false, nil),
-	"check":       kindOf(checkKeys, true, true, CheckNames),
-	"monitor":     kindOf(monitorKeys, false, false, nil),
-	"socket":      kindOf(socketKeys, false, false, nil),
-	"copy_method": kindOf(copyMethodKeys, true, true, nil),
-	"coordinator": kindOf(coordinatorKeys, false, false, nil),
-	"keepalived":  kindOf(keepalivedKeys, false, false, nil),
+	"":            kindOf(globalKeys, false, nil),
+	"host":        kindOf(hostKeys, true, nil),
+	"role":        kindOf(roleKeys, true, nil),
+	"check":       kindOf(checkKeys, true, CheckNames),
+	"monitor":     kindOf(monitorKeys, false, nil),
+	"socket":      kindOf(socketKeys, false, nil),
+	"copy_method": kindOf(copyMethodKeys, true, nil),
+	"coordinator": kindOf(coordinatorKeys, false, nil),
+	"keepalived":  kindOf(keepalivedKeys, false, nil),
 }
 
 // sectionNames lists the section types for messages, MMM's first.

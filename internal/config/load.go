@@ -14,7 +14,8 @@ import (
 // problem found, one per line, each an *Error naming file, line, section
 // and key. Problems that do not stop a program (files holding passwords
 // that others can read, a raft group that survives no failure) are in
-// Config.Warnings. Load returns a nil Config with any error.
+// Config.Warnings. Load returns a nil Config with any error. The Config is
+// not modified afterwards, so any number of goroutines may read it.
 func Load(path string) (*Config, error) {
 	return load(osFiles{}, path)
 }

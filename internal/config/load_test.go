@@ -325,6 +325,12 @@ func TestParseInMemory(t *testing.T) {
 	if c.Files[0] != "lab.conf" || c.Host("db2").At("peer") != (Pos{"lab.conf", 14}) || len(c.Warnings) != 0 {
 		t.Errorf("files %v, db2 peer at %v, warnings %q", c.Files, c.Host("db2").At("peer"), c.Warnings)
 	}
+	// Includes and password files still come from the disk.
+	inDir(t, map[string]string{"conf/base.conf": labBase, "conf/agent.pass": "pw\n"})
+	c, err = Parse("conf/main.conf", []byte("include base.conf\n<host db3>\n    agent_password_file agent.pass\n</host>\n"))
+	if err != nil || c.Host("db3").AgentPassword != "pw" || c.Files[1] != "conf/base.conf" {
+		t.Fatalf("Parse with include: %v", err)
+	}
 	_, err = Parse("lab.conf", []byte(labBase+"<role writer>\n    hosts db1, db9\n</role>\n"))
 	if want := `lab.conf:31: role writer: hosts: host "db9" is not defined`; err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
