@@ -72,10 +72,7 @@ func (c *checker) version() int {
 // iface is the VRRP interface: <keepalived> interface, or else the host's
 // cluster_interface.
 func (c *checker) iface() string {
-	name := c.cfg.Keepalived.Interface
-	if name == "" {
-		name = c.host.ClusterInterface
-	}
+	name := c.cfg.VRRPInterface(c.host)
 	switch {
 	case name == "":
 		c.failKA("interface", ErrMissing, "is not set and host %s has no cluster_interface: needed to render keepalived.conf", c.host.Name)
