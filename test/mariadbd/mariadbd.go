@@ -235,14 +235,18 @@ func (s *Server) Exec(ctx context.Context, stmts ...string) error {
 }
 
 // Pid reads the server's pid file.
-func (s *Server) Pid() (int, error) {
-	b, err := os.ReadFile(s.PidFile)
+func (s *Server) Pid() (int, error) { return ReadPidFile(s.PidFile) }
+
+// ReadPidFile reads a pid file holding one pid greater than 1 (the lab
+// reads keepalived's and the coordinators' with it too).
+func ReadPidFile(path string) (int, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, fmt.Errorf("mariadbd: %w", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid <= 1 {
-		return 0, fmt.Errorf("mariadbd: bad pid file %s: %q", s.PidFile, b)
+		return 0, fmt.Errorf("mariadbd: bad pid file %s: %q", path, b)
 	}
 	return pid, nil
 }
@@ -312,8 +316,10 @@ func (s *Server) waitExit(ctx context.Context) error {
 	return nil
 }
 
-// processAlive is true for a live process, false for none or a zombie that
+// ProcessAlive is true for a live process, false for none or a zombie that
 // only waits to be reaped.
+func ProcessAlive(pid int) bool { return processAlive(pid) }
+
 func processAlive(pid int) bool {
 	if syscall.Kill(pid, 0) != nil {
 		return false
