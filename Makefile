@@ -5,6 +5,8 @@ PKG     := github.com/mmm-keepalived/mmm-keepalived
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(PKG)/internal/version.Version=$(VERSION)
 CMDS    := $(notdir $(wildcard cmd/*))
+# Packages with tests behind the integration build tag.
+INTEGRATION_PKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' '^//go:build integration' .)))
 
 .PHONY: help deps build test lint check test-integration clean
 
@@ -24,10 +26,10 @@ test: ## unit tests with the race detector (real MariaDB where the layer needs i
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags integration ./test/...
+	$(GO) vet -tags integration ./...
 
 test-integration: build ## the lab suite: real MariaDB and keepalived in network namespaces
-	$(GO) test -tags integration -count=1 -p 1 -timeout 30m ./test/...
+	$(GO) test -tags integration -count=1 -p 1 -timeout 30m $(INTEGRATION_PKGS)
 
 check: deps lint test test-integration ## everything CI runs: the README's test command
 
