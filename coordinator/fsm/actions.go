@@ -1,0 +1,230 @@
+package fsm
+
+import (
+	"net/netip"
+	"slices"
+)
+
+// Replication repairs (ReplIntent.Kind).
+const (
+	replRepoint = "repoint"
+	replStart   = "start"
+	replStop    = "stop"
+)
+
+// desiredReaders lists the non-writer role IPs assigned to host, sorted.
+func (s *step) desiredReaders(host string) []netip.Addr {
+	var out []netip.Addr
+	for _, r := range s.st.Roles {
+		if r.Role == s.spec.ActiveMasterRole {
+			continue
+		}
+		for _, a := range r.IPs {
+			if a.Host == host {
+				out = append(out, a.IP)
+			}
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
+}
+
+// emitActions turns the difference between what the runtime was last
+// told (HostStatus.Applied) and the new assignment into actions, in this
+// order: demote the old writer (W20: VIP first, then fence), kill hosts
+// that could not be told, remove reader VIPs, catch up and promote the
+// new writer, add reader VIPs, then repair replication (W8: replicas are
+// repointed after the new writer is up). In PASSIVE nothing is emitted
+// and Applied is left alone, so leaving PASSIVE sends everything that
+// changed (MMM's cleanup_and_send_status).
+func (s *step) emitActions() {
+	if s.passive() {
+		return
+	}
+	am := s.activeMaster()
+	prev := ""
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		if h.Applied.Known && h.Applied.Writer {
+			prev = h.Name
+		}
+	}
+	// 1. Demote.
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		if !s.isMaster(h.Name) || h.Name == am {
+			continue
+		}
+		switch {
+		case h.Applied.Known && h.Applied.Writer:
+			s.act(CloseWriter{h.Name})
+			s.act(Fence{h.Name})
+		case !h.Applied.Known:
+			s.act(CloseWriter{h.Name})
+			if h.Writable {
+				s.act(Fence{h.Name})
+			}
+		}
+	}
+	for _, a := range s.fences {
+		s.act(a)
+	}
+	for _, a := range s.kills {
+		s.act(a)
+	}
+	// 2. Remove reader VIPs.
+	later := map[string]bool{}
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		want := s.desiredReaders(h.Name)
+		switch {
+		case h.Applied.Known && slices.Equal(want, h.Applied.Readers):
+		case !h.Applied.Known || !subset(h.Applied.Readers, want):
+			s.act(SetReaderVIPs{Host: h.Name, IPs: want})
+		default:
+			later[h.Name] = true
+		}
+	}
+	// 3. Promote.
+	if w := s.host(am); w != nil && !(w.Applied.Known && w.Applied.Writer) {
+		startupWinner := !w.Applied.Known && prev == "" && w.Writable
+		if !startupWinner {
+			s.act(s.catchUp(am, prev))
+		}
+		s.act(Promote{Host: am, Previous: prev})
+		s.act(OpenWriter{am})
+	}
+	// 4. Add reader VIPs.
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		if later[h.Name] {
+			s.act(SetReaderVIPs{Host: h.Name, IPs: s.desiredReaders(h.Name)})
+		}
+	}
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		h.Applied = Applied{Known: true, Writer: h.Name == am && am != "", Readers: s.desiredReaders(h.Name)}
+	}
+	// 5. Replication.
+	s.reconcileReplication(am)
+}
+
+// subset reports whether every element of a is in b.
+func subset(a, b []netip.Addr) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// catchUp builds the CatchUp for a new writer: the target covers every
+// known position (the old writer's last one included), and the sources
+// are the other reachable hosts that are ahead of the new writer on some
+// stream, in configuration order.
+func (s *step) catchUp(host, prev string) CatchUp {
+	a := CatchUp{Host: host, Previous: prev}
+	own := s.host(host).Position
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		if h.Position == nil {
+			continue
+		}
+		a.Target = a.Target.Merge(h.Position)
+		if h.Name != host && h.ok(CheckPing) && h.ok(CheckMySQL) && !own.Covers(h.Position) {
+			a.Sources = append(a.Sources, h.Name)
+		}
+	}
+	return a
+}
+
+// replNeed is the replication repair a host needs (W9, W10): every host
+// that is up and not the active master must replicate from it with both
+// threads running; an ADMIN_OFFLINE host must not replicate (MMM stops
+// it). Hosts that are down are left alone.
+func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
+	if !h.ok(CheckPing) || !h.ok(CheckMySQL) {
+		return "", ""
+	}
+	switch h.State {
+	case StateAdminOffline:
+		if h.ok(CheckRepThreads) {
+			return replStop, ""
+		}
+		return "", ""
+	case StateOnline, StateAwaitingRecovery, StateReplicationFail, StateReplicationDelay:
+	default:
+		return "", ""
+	}
+	switch {
+	case am == "" || am == h.Name:
+		return "", ""
+	case h.Follows != am:
+		return replRepoint, am
+	case !h.ok(CheckRepThreads):
+		return replStart, am
+	}
+	return "", ""
+}
+
+// reconcileReplication requests each needed repair once, and again every
+// ReplicationRetry while it has not taken effect.
+func (s *step) reconcileReplication(am string) {
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		kind, master := s.replNeed(h, am)
+		if kind == "" {
+			h.Repl = ReplIntent{}
+			continue
+		}
+		if h.Repl.Kind == kind && h.Repl.Master == master && s.now.Sub(h.Repl.At) < ReplicationRetry {
+			continue
+		}
+		h.Repl = ReplIntent{Kind: kind, Master: master, At: s.now}
+		s.act(replAction(h.Name, kind, master))
+	}
+}
+
+func replAction(host, kind, master string) Action {
+	switch kind {
+	case replRepoint:
+		return Repoint{Host: host, Master: master}
+	case replStart:
+		return StartReplication{Host: host, Master: master}
+	}
+	return StopReplication{Host: host}
+}
+
+// Pending returns the actions that bring the world to the current state
+// from any starting point, for a new leader that cannot know what its
+// predecessor finished: every non-writer master closed, every host's
+// reader VIPs, the writer caught up, promoted and opened, and the
+// replication repairs still pending. Nil before startup and in PASSIVE.
+func (m *Machine) Pending() []Action {
+	s := &step{spec: &m.spec, st: &m.st}
+	if !s.st.Started || s.passive() {
+		return nil
+	}
+	am := s.activeMaster()
+	for _, h := range s.st.Hosts {
+		if s.isMaster(h.Name) && h.Name != am {
+			s.act(CloseWriter{h.Name})
+		}
+	}
+	for _, h := range s.st.Hosts {
+		s.act(SetReaderVIPs{Host: h.Name, IPs: s.desiredReaders(h.Name)})
+	}
+	if am != "" {
+		s.act(s.catchUp(am, ""))
+		s.act(Promote{Host: am})
+		s.act(OpenWriter{am})
+	}
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		if kind, master := s.replNeed(h, am); kind != "" {
+			s.act(replAction(h.Name, kind, master))
+		}
+	}
+	return s.out.Actions
+}

@@ -1,0 +1,138 @@
+package fsm
+
+import (
+	"strings"
+	"time"
+)
+
+// store records a result in MMM's check status table (§3.3): the message
+// always, last_change only when the status flips.
+func (c *CheckStatus) store(ok bool, msg string, now time.Time) {
+	if !c.Known || c.OK != ok {
+		c.LastChange = now
+	}
+	c.Known, c.OK, c.Message = true, ok, msg
+}
+
+// probe runs MMM's failure trap for one result (§3.1). Before startup a
+// result is an initial check (§3.2): stored as it is, failures and
+// UNKNOWNs as failed, no trap.
+func (s *step) probe(p Probe) {
+	h := s.host(p.Host)
+	if h == nil || p.Check < CheckPing || p.Check > CheckRepBacklog || p.Result == ResultInvalid {
+		return
+	}
+	c := h.check(p.Check)
+	if !s.st.Started {
+		s.initialCheck(c, p)
+		return
+	}
+	name, host := p.Check.String(), p.Host
+	switch p.Result {
+	case ResultOK:
+		c.LastOK = s.now
+		if c.Trap == TrapOK {
+			return
+		}
+		if c.Trap != TrapFailing { // a failure shorter than trap_period recovers silently
+			s.log(LevelInfo, "Check '%s' on '%s' is ok!", name, host)
+			c.store(true, p.Message, s.now)
+		}
+		c.Trap = TrapOK
+	case ResultUnknown:
+		// Not enqueued: the stored status keeps its value; a later error
+		// starts a new trap period.
+		if c.Trap == TrapUnknown {
+			return
+		}
+		c.Trap, c.Since = TrapUnknown, s.now
+		s.log(LevelWarn, "Check '%s' on '%s' is in unknown state! Message: %s", name, host, p.Message)
+	case ResultFailed:
+		if c.Trap == TrapReported {
+			return
+		}
+		if c.Trap != TrapFailing {
+			c.Trap, c.Since = TrapFailing, s.now
+		}
+		age := s.now.Sub(c.Since)
+		if age < s.spec.trap(p.Check) {
+			return
+		}
+		s.log(LevelError, "Check '%s' on '%s' has failed for %d seconds! Message: %s",
+			name, host, int64(age/time.Second), p.Message)
+		c.store(false, p.Message, s.now)
+		c.Trap = TrapReported
+	}
+}
+
+func (s *step) initialCheck(c *CheckStatus, p Probe) {
+	c.store(p.Result == ResultOK, p.Message, s.now)
+	switch p.Result {
+	case ResultOK:
+		c.Trap, c.LastOK = TrapOK, s.now
+	case ResultFailed:
+		c.Trap, c.Since = TrapReported, s.now
+	default:
+		c.Trap, c.Since = TrapUnknown, s.now
+	}
+}
+
+// evidence is the fast path: definitive local evidence that mysqld is
+// gone fails the mysql check at once, skipping trap_period. Evidence
+// observed before the newest OK probe is stale (mysqld came back) and
+// ignored. See the package documentation for why neither kind can
+// occur on a healthy host.
+func (s *step) evidence(e Evidence) {
+	h := s.host(e.Host)
+	if h == nil || e.Kind == EvidenceInvalid {
+		return
+	}
+	c := h.check(CheckMySQL)
+	observed := e.Observed
+	if observed.IsZero() {
+		observed = s.now
+	}
+	observed = observed.UTC()
+	if observed.Before(c.LastOK) {
+		return
+	}
+	if c.Known && !c.OK && c.Trap == TrapReported {
+		return // already reported
+	}
+	msg := evidenceMessage(e)
+	s.log(LevelError, "Check 'mysql' on '%s' has failed (definitive local evidence, trap_period skipped)! Message: %s", e.Host, msg)
+	c.store(false, msg, s.now)
+	c.Trap, c.Since = TrapReported, observed
+}
+
+func evidenceMessage(e Evidence) string {
+	var b strings.Builder
+	switch e.Kind {
+	case EvidenceSocketRefused:
+		b.WriteString("ERROR: mysqld is not running: connection refused on its local socket")
+	case EvidenceProcessExited:
+		b.WriteString("ERROR: mysqld is not running: the process exited")
+	}
+	if e.Detail != "" {
+		b.WriteString(" (" + e.Detail + ")")
+	}
+	b.WriteString(", reported by the host's coordinator")
+	return b.String()
+}
+
+// completeInitialChecks stores a failure for every check that has no
+// result when startup runs (MMM's initial checks store anything that is
+// not OK as failed) and stamps last_change with the startup time.
+func (s *step) completeInitialChecks() {
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		for j := range h.Checks {
+			c := &h.Checks[j]
+			if !c.Known {
+				c.Known, c.OK, c.Message = true, false, "UNKNOWN: No result before startup"
+				c.Trap, c.Since = TrapReported, s.now
+			}
+			c.LastChange = s.now
+		}
+	}
+}

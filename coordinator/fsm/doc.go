@@ -1,0 +1,2 @@
+// Package fsm is MySQL-MMM 2.2.1's monitor as a pure state machine.
+package fsm
