@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -67,11 +68,26 @@ func (l *Lab) StartDaemon(ctx context.Context, d Daemon) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("lab: start %s on %s: %w", d.Name, d.Host, err)
 	}
-	go func() { _ = cmd.Wait() }() // reap it while we live
-	pid := strconv.Itoa(cmd.Process.Pid)
-	if err := os.WriteFile(l.daemonPidFile(d), []byte(pid+"\n"), 0o644); err != nil {
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }() // reap it while we live
+	pid := cmd.Process.Pid
+	if err := os.WriteFile(l.daemonPidFile(d), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		_ = cmd.Process.Kill()
 		return fmt.Errorf("lab: %w", err)
+	}
+	// Started means running inside the host: ip netns exec switches
+	// namespace only after it was started.
+	err = poll(ctx, 5*time.Second, func() (bool, error) {
+		select {
+		case <-exited:
+			return false, fmt.Errorf("lab: %s on %s exited at once (see %s)", d.Name, d.Host, logf.Name())
+		default:
+		}
+		return slices.Contains(l.daemonPids(d), pid), nil
+	})
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return err
 	}
 	l.log.Info("daemon started", "host", d.Host, "daemon", d.Name, "pid", pid)
 	return nil

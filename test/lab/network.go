@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -30,6 +31,9 @@ func (l *Lab) upNetwork(ctx context.Context) error {
 			return err
 		}
 		if err := addNamespace(ctx, ns); err != nil {
+			return err
+		}
+		if err := disableIPv6(ns); err != nil {
 			return err
 		}
 	}
@@ -191,4 +195,20 @@ func (l *Lab) addrsOn(host string) ([]netlink.Addr, error) {
 		return nil, fmt.Errorf("lab: addresses of %s: %w", host, err)
 	}
 	return addrs, nil
+}
+
+// disableIPv6 turns IPv6 off in a namespace before its interfaces exist,
+// so that no link-local address, router solicitation or MLD report ever
+// appears: the lab speaks 198.18.0.0/24 only. /proc/sys/net is the
+// namespace of the thread that opens it.
+func disableIPv6(ns string) error {
+	return inNamespace(ns, func() error {
+		for _, conf := range []string{"all", "default", "lo"} {
+			p := "/proc/sys/net/ipv6/conf/" + conf + "/disable_ipv6"
+			if err := os.WriteFile(p, []byte("1\n"), 0o644); err != nil {
+				return fmt.Errorf("lab: %s in %s: %w", p, ns, err)
+			}
+		}
+		return nil
+	})
 }

@@ -328,9 +328,12 @@ func processAlive(pid int) bool {
 	if err != nil {
 		return false
 	}
-	// Field 3, after "pid (comm)", is the state; Z is a zombie.
-	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) {
-		return b[i+2] != 'Z'
+	// Field 3, after "pid (comm)", is the state; Z is a zombie. A zombie
+	// leader may still wait for its other threads, which hold the
+	// process's files (the listening socket) until they are gone.
+	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == 'Z' {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		return err == nil && len(tasks) > 1
 	}
 	return true
 }
