@@ -34,7 +34,7 @@ only. State (datadirs, sockets, pid files, the generated cluster config)
 lives in /run/mmm-lab/<prefix>/.
 
 Try:
-   mmm-lab up                  # about 15 s; reuses a healthy lab
+   mmm-lab up                  # a few seconds; reuses a healthy lab
    mmm-lab status
    ip netns exec mmm-app mariadb -h 198.18.0.11 -u app -papp-lab app
    mmm-lab fault mysqld-kill db1 && mmm-lab status && mmm-lab fault mysqld-start db1
@@ -154,7 +154,7 @@ func printUp(ctx context.Context, l *lab.Lab, start time.Time) error {
 Reach it (as root):
   ip netns exec %[1]s-app mariadb -h %[2]s -u %[3]s -p%[4]s %[5]s      # app -> db1 over the bridge
   ip netns exec %[1]s-db1 mariadb -S %[6]s    # root on db1's socket
-  %[7]s status | fault --help | exec HOST CMD...
+  %[7]s status      # also: %[7]s fault --help, %[7]s exec HOST CMD...
 Cluster configuration: %[8]s
 Tear it down: make demo-down  (or %[7]s --prefix %[1]s down)
 lab %[1]s ready in %.1[9]f s

@@ -26,7 +26,9 @@ of the host by its network namespace. Examples:
    mmm-lab fault repl-stop db3 io       # then: mmm-lab fault repl-start db3 io
    mmm-lab fault repl-delay db3 90s
 
-A server that comes back starts read_only=1, like every lab server.`,
+A server that comes back starts read_only=1, like every lab server; until
+the coordinators run, reopen the writer by hand:
+   ip netns exec mmm-db1 mariadb -S /run/mmm-lab/mmm/db1/mysql/mysqld.sock -e 'SET GLOBAL read_only=0'`,
 		Subcommands: []*cli.Command{
 			hostFault("mysqld-stop", "stop mysqld cleanly (SIGTERM) and wait for it to exit", func(l *lab.Lab, ctx context.Context, h string) error {
 				_, err := l.StopMySQL(ctx, h)
