@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/test/mariadbd"
 )
 
 // Down removes everything of the lab: every process in its namespaces
@@ -94,8 +97,8 @@ func (l *Lab) killPidFiles(ctx context.Context) error {
 }
 
 // Leftovers lists what of the lab still exists on the machine: namespaces
-// of its prefix, the state directory, and processes whose command line
-// names the state directory. Empty after a successful Down.
+// of its prefix, the state directory, and processes that look like the
+// lab's (labProcess). Empty after a successful Down.
 func (l *Lab) Leftovers() ([]string, error) {
 	var out []string
 	entries, err := os.ReadDir(netnsDir)
@@ -115,13 +118,12 @@ func (l *Lab) Leftovers() ([]string, error) {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	for _, e := range procs {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !mariadbd.ProcessAlive(pid) || !l.labProcess(pid) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), l.opts.StateDir+"/") {
-			out = append(out, "process "+e.Name()+": "+strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " "))
-		}
+		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		out = append(out, "process "+e.Name()+": "+strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " "))
 	}
 	return out, nil
 }

@@ -64,19 +64,32 @@ func killNamespace(ctx context.Context, ns string) error {
 }
 
 // labPidFile reads a pid file and returns the pid only if that process is
-// alive and still ours: its command line names the lab's state directory
-// (every process the lab starts carries a path under it), so a pid reused
+// alive and still looks like the lab's (labProcess), so that a pid reused
 // by an unrelated process after a crash is never signalled.
 func (l *Lab) labPidFile(path string) (int, bool) {
 	pid, err := mariadbd.ReadPidFile(path)
-	if err != nil || !mariadbd.ProcessAlive(pid) {
-		return 0, false
-	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !bytes.Contains(cmdline, []byte(l.opts.StateDir+"/")) {
+	if err != nil || !mariadbd.ProcessAlive(pid) || !l.labProcess(pid) {
 		return 0, false
 	}
 	return pid, true
+}
+
+// labProcess reports whether pid looks like a process of this lab that
+// escaped its namespaces: it runs outside our own network namespace (the
+// lab starts everything with ip netns exec; a shell or grep naming the
+// state directory runs in ours) and its command line names the lab's
+// state directory.
+func (l *Lab) labProcess(pid int) bool {
+	own, err := os.Stat("/proc/self/ns/net")
+	if err != nil {
+		return false
+	}
+	theirs, err := os.Stat(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil || os.SameFile(own, theirs) {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && bytes.Contains(cmdline, []byte(l.opts.StateDir+"/"))
 }
 
 // waitGone waits until none of pids is alive.
