@@ -87,7 +87,7 @@ func TestMySQLKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustConnect(t, "db1")
-	if ro, _ := queryString(ctx, theLab.servers["db1"], "SELECT @@read_only"); ro != "1" {
+	if ro, _ := rootOn(t, "db1").queryString(ctx, "SELECT @@read_only"); ro != "1" {
 		t.Errorf("db1 came back with read_only=%s, want 1", ro)
 	}
 	if err := theLab.servers["db1"].Exec(ctx, "SET GLOBAL read_only=OFF"); err != nil {
@@ -244,7 +244,7 @@ func TestReplicationDelay(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("Seconds_Behind_Master = %d, want > %d", behind, threshold)
 	}
-	n, err := queryString(ctx, theLab.servers["db3"], "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='lagging'")
+	n, err := rootOn(t, "db3").queryString(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='lagging'")
 	if err != nil || n != "0" {
 		t.Errorf("lagging table already on db3: %s, %v", n, err)
 	}

@@ -187,29 +187,25 @@ func openApp(t *testing.T, to string) *sql.DB {
 	return db
 }
 
-// root is a pool for root over the socket of a db host.
-func root(t *testing.T, host string) *sql.DB {
+// rootOn is a root pool on a db host's socket, closed after the test.
+func rootOn(t *testing.T, host string) *rootConn {
 	t.Helper()
 	s, err := theLab.Server(host)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := s.Open("")
+	r, err := openRoot(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 // replicaStatus is SHOW SLAVE STATUS of a db host.
 func replicaStatus(t *testing.T, host string) map[string]string {
 	t.Helper()
-	s, err := theLab.Server(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := slaveStatus(context.Background(), s)
+	st, err := rootOn(t, host).slaveStatus(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

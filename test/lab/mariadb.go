@@ -93,7 +93,12 @@ func (l *Lab) upReplication(ctx context.Context) error {
 	if err := db1.Exec(ctx, stmts...); err != nil {
 		return err
 	}
-	pos, err := queryString(ctx, db1, "SELECT @@gtid_binlog_pos")
+	r, err := openRoot(db1)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	pos, err := r.queryString(ctx, "SELECT @@gtid_binlog_pos")
 	if err != nil {
 		return err
 	}
@@ -143,16 +148,16 @@ func changeMasterStatement(master Host) string {
 
 // waitGTID waits until s has applied pos.
 func waitGTID(ctx context.Context, s *mariadbd.Server, pos string) error {
-	var r int
-	db, err := s.Open("")
+	r, err := openRoot(s)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, 30)", pos).Scan(&r); err != nil {
-		return fmt.Errorf("lab: %s: wait for %s: %w", s.Name, pos, err)
+	defer r.Close()
+	res, err := r.queryString(ctx, "SELECT MASTER_GTID_WAIT(?, 30)", pos)
+	if err != nil {
+		return err
 	}
-	if r != 0 {
+	if res != "0" {
 		return fmt.Errorf("lab: %s: did not reach %s within 30 s", s.Name, pos)
 	}
 	return nil
@@ -160,8 +165,13 @@ func waitGTID(ctx context.Context, s *mariadbd.Server, pos string) error {
 
 // waitThreads waits until both replication threads of s run.
 func waitThreads(ctx context.Context, s *mariadbd.Server) error {
+	r, err := openRoot(s)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	return poll(ctx, 30*time.Second, func() (bool, error) {
-		st, err := slaveStatus(ctx, s)
+		st, err := r.slaveStatus(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -174,8 +184,13 @@ func waitThreads(ctx context.Context, s *mariadbd.Server) error {
 
 // waitSemisyncClients waits until db1 counts n semisync replicas.
 func (l *Lab) waitSemisyncClients(ctx context.Context, n int) error {
+	r, err := openRoot(l.servers[Writer])
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	return poll(ctx, 30*time.Second, func() (bool, error) {
-		v, err := globalStatus(ctx, l.servers[Writer], "Rpl_semi_sync_master_clients")
+		v, err := r.globalStatus(ctx, "Rpl_semi_sync_master_clients")
 		return v == strconv.Itoa(n), err
 	})
 }
@@ -198,22 +213,34 @@ func poll(ctx context.Context, limit time.Duration, done func() (bool, error)) e
 	}
 }
 
-// slaveStatus returns SHOW SLAVE STATUS as column → value; empty when s
-// is no replica.
-func slaveStatus(ctx context.Context, s *mariadbd.Server) (map[string]string, error) {
+// rootConn is a root pool over one server's socket, for a series of
+// queries.
+type rootConn struct {
+	name string
+	db   *sql.DB
+}
+
+func openRoot(s *mariadbd.Server) (*rootConn, error) {
 	db, err := s.Open("")
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
+	return &rootConn{name: s.Name, db: db}, nil
+}
+
+func (r *rootConn) Close() error { return r.db.Close() }
+
+// slaveStatus returns SHOW SLAVE STATUS as column → value; empty when the
+// server is no replica.
+func (r *rootConn) slaveStatus(ctx context.Context) (map[string]string, error) {
+	rows, err := r.db.QueryContext(ctx, "SHOW SLAVE STATUS")
 	if err != nil {
-		return nil, fmt.Errorf("lab: %s: %w", s.Name, err)
+		return nil, fmt.Errorf("lab: %s: %w", r.name, err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, fmt.Errorf("lab: %s: %w", s.Name, err)
+		return nil, fmt.Errorf("lab: %s: %w", r.name, err)
 	}
 	out := map[string]string{}
 	if !rows.Next() {
@@ -225,7 +252,7 @@ func slaveStatus(ctx context.Context, s *mariadbd.Server) (map[string]string, er
 		ptrs[i] = &vals[i]
 	}
 	if err := rows.Scan(ptrs...); err != nil {
-		return nil, fmt.Errorf("lab: %s: %w", s.Name, err)
+		return nil, fmt.Errorf("lab: %s: %w", r.name, err)
 	}
 	for i, c := range cols {
 		out[c] = vals[i].String
@@ -234,20 +261,15 @@ func slaveStatus(ctx context.Context, s *mariadbd.Server) (map[string]string, er
 }
 
 // globalStatus reads one SHOW GLOBAL STATUS variable.
-func globalStatus(ctx context.Context, s *mariadbd.Server, name string) (string, error) {
-	return queryString(ctx, s, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '"+strings.ToUpper(name)+"'")
+func (r *rootConn) globalStatus(ctx context.Context, name string) (string, error) {
+	return r.queryString(ctx, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = ?", strings.ToUpper(name))
 }
 
-// queryString runs a one-value query as root over the socket.
-func queryString(ctx context.Context, s *mariadbd.Server, q string) (string, error) {
-	db, err := s.Open("")
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
+// queryString runs a one-value query.
+func (r *rootConn) queryString(ctx context.Context, q string, args ...any) (string, error) {
 	var v sql.NullString
-	if err := db.QueryRowContext(ctx, q).Scan(&v); err != nil {
-		return "", fmt.Errorf("lab: %s: %q: %w", s.Name, q, err)
+	if err := r.db.QueryRowContext(ctx, q, args...).Scan(&v); err != nil {
+		return "", fmt.Errorf("lab: %s: %q: %w", r.name, q, err)
 	}
 	return v.String, nil
 }

@@ -82,7 +82,7 @@ func TestReplicationFlows(t *testing.T) {
 	}
 	// db2 is read_only: root (READ_ONLY ADMIN) writes there, as a
 	// replication test would; nothing else writes meanwhile.
-	if _, err := root(t, "db2").ExecContext(ctx, "INSERT INTO app.flow VALUES (2, 'db2')"); err != nil {
+	if _, err := rootOn(t, "db2").db.ExecContext(ctx, "INSERT INTO app.flow VALUES (2, 'db2')"); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range []string{"db1", "db3"} {
@@ -94,7 +94,7 @@ func TestReplicationFlows(t *testing.T) {
 // waitRow polls a db host as root until q returns want.
 func waitRow(t *testing.T, host, q, want string) {
 	t.Helper()
-	db := root(t, host)
+	db := rootOn(t, host).db
 	var got string
 	err := poll(context.Background(), 20*time.Second, func() (bool, error) {
 		err := db.QueryRowContext(context.Background(), q).Scan(&got)
@@ -112,9 +112,9 @@ func waitRow(t *testing.T, host, q, want string) {
 // a commit there is acknowledged by one of them.
 func TestSemisync(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
-	s, _ := theLab.Server("db1")
+	db1 := rootOn(t, "db1")
 	status := func(name string) string {
-		v, err := globalStatus(ctx, s, name)
+		v, err := db1.globalStatus(ctx, name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,11 +138,11 @@ func TestSemisync(t *testing.T) {
 		t.Fatalf("Rpl_semi_sync_master_yes_tx stayed %s after a commit", after)
 	}
 	for _, h := range []string{"db2", "db3"} {
-		hs, _ := theLab.Server(h)
-		if v, err := globalStatus(ctx, hs, "Rpl_semi_sync_slave_status"); err != nil || v != "ON" {
+		hs := rootOn(t, h)
+		if v, err := hs.globalStatus(ctx, "Rpl_semi_sync_slave_status"); err != nil || v != "ON" {
 			t.Errorf("%s: Rpl_semi_sync_slave_status = %s, %v", h, v, err)
 		}
-		if v, err := queryString(ctx, hs, "SELECT @@rpl_semi_sync_master_enabled"); err != nil || v != "0" {
+		if v, err := hs.queryString(ctx, "SELECT @@rpl_semi_sync_master_enabled"); err != nil || v != "0" {
 			t.Errorf("%s: rpl_semi_sync_master_enabled = %s, %v (master side on a replica stalls it)", h, v, err)
 		}
 	}

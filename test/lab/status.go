@@ -106,16 +106,20 @@ func (l *Lab) hostStatus(ctx context.Context, h Host) HostStatus {
 
 // askServer fills the MySQL part of hs.
 func (l *Lab) askServer(ctx context.Context, hs *HostStatus) error {
-	s := l.servers[hs.Host.Name]
-	ro, err := queryString(ctx, s, "SELECT IF(@@read_only, 'ON', 'OFF')")
+	r, err := openRoot(l.servers[hs.Host.Name])
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ro, err := r.queryString(ctx, "SELECT IF(@@read_only, 'ON', 'OFF')")
 	if err != nil {
 		return err
 	}
 	hs.ReadOnly = ro
-	if hs.GTID, err = queryString(ctx, s, "SELECT @@gtid_current_pos"); err != nil {
+	if hs.GTID, err = r.queryString(ctx, "SELECT @@gtid_current_pos"); err != nil {
 		return err
 	}
-	rs, err := slaveStatus(ctx, s)
+	rs, err := r.slaveStatus(ctx)
 	if err != nil {
 		return err
 	}
@@ -123,19 +127,19 @@ func (l *Lab) askServer(ctx context.Context, hs *HostStatus) error {
 	hs.IO, hs.SQL, hs.Behind, hs.Delay = rs["Slave_IO_Running"], rs["Slave_SQL_Running"], rs["Seconds_Behind_Master"], rs["SQL_Delay"]
 	var parts []string
 	for _, side := range []string{"master", "slave"} {
-		v, err := globalStatus(ctx, s, "Rpl_semi_sync_"+side+"_status")
+		v, err := r.globalStatus(ctx, "Rpl_semi_sync_"+side+"_status")
 		if err != nil {
 			return err
 		}
 		p := side + " " + v
 		if side == "master" {
 			if v == "OFF" {
-				on, _ := queryString(ctx, s, "SELECT IF(@@rpl_semi_sync_master_enabled, 'ON', 'OFF')")
+				on, _ := r.queryString(ctx, "SELECT IF(@@rpl_semi_sync_master_enabled, 'ON', 'OFF')")
 				if on == "OFF" {
 					continue // not enabled here: not worth a column
 				}
 			}
-			n, err := globalStatus(ctx, s, "Rpl_semi_sync_master_clients")
+			n, err := r.globalStatus(ctx, "Rpl_semi_sync_master_clients")
 			if err != nil {
 				return err
 			}
