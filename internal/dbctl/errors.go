@@ -16,7 +16,8 @@ var (
 	// privileges each operation needs).
 	ErrAccessDenied = errors.New("access denied")
 	// ErrTooManyConnections: max_connections (1040) or the account's
-	// max_user_connections (1203) is reached.
+	// max_user_connections (1203; MariaDB says 1226, which also covers the
+	// other per-account resource limits) is reached.
 	ErrTooManyConnections = errors.New("too many connections")
 	// ErrNotReplica: the server has no replication source configured
 	// (SHOW SLAVE STATUS is empty, or 1200).
@@ -54,7 +55,7 @@ func sentinelFor(number uint16) error {
 	switch number {
 	case 1044, 1045, 1095, 1142, 1143, 1227:
 		return ErrAccessDenied
-	case 1040, 1203:
+	case 1040, 1203, 1226:
 		return ErrTooManyConnections
 	case 1198:
 		return ErrReplicaRunning

@@ -20,6 +20,7 @@ func TestWrap(t *testing.T) {
 		{1095, ErrAccessDenied},
 		{1040, ErrTooManyConnections},
 		{1203, ErrTooManyConnections},
+		{1226, ErrTooManyConnections},
 		{1198, ErrReplicaRunning},
 		{1200, ErrNotReplica},
 		{1317, ErrInterrupted},

@@ -36,7 +36,9 @@ type Server struct {
 // Open connects with cfg (which it does not modify) and detects the
 // flavour. Zero dial, read and write timeouts become DefaultDialTimeout and
 // DefaultIOTimeout: a server that stops answering fails a call even when a
-// caller's context has no deadline. Build cfg with mysql.NewConfig, never
+// caller's context has no deadline. Unless cfg.Logger is set, the driver's
+// own log lines (it logs a killed connection's EOF) are dropped: errors
+// come back to the caller, who logs them once. Build cfg with mysql.NewConfig, never
 // from a DSN string with the password spliced in.
 func Open(ctx context.Context, cfg *mysql.Config) (*Server, error) {
 	c := cfg.Clone()
@@ -50,6 +52,9 @@ func Open(ctx context.Context, cfg *mysql.Config) (*Server, error) {
 		c.WriteTimeout = DefaultIOTimeout
 	}
 	c.MultiStatements = false
+	if c.Logger == nil {
+		c.Logger = &mysql.NopLogger{}
+	}
 	conn, err := mysql.NewConnector(c)
 	if err != nil {
 		return nil, wrap("open", err)

@@ -11,8 +11,8 @@ func TestStatementTables(t *testing.T) {
 	type row struct {
 		showReplica, showBinlog, change, start, stop string
 		hostOpt, gtidOn, waitGTID, waitPos           string
-		superRO, logRU, semiMaster, semiReplica       string
-		ioCol, behindCol, execPosCol, autoPosCol      string
+		superRO, logRU, semiMaster, semiReplica      string
+		ioCol, behindCol, execPosCol, autoPosCol     string
 	}
 	legacy := row{
 		showReplica: "SHOW SLAVE STATUS", showBinlog: "SHOW MASTER STATUS", change: "CHANGE MASTER TO",
