@@ -72,18 +72,27 @@ func (s *step) emitActions() {
 	for _, a := range s.kills {
 		s.act(a)
 	}
-	// 2. Remove reader VIPs.
-	later := map[string]bool{}
+	// 2. Remove reader VIPs: every host first drops what it must give up,
+	// so that no IP is ever configured on two hosts. A host the runtime
+	// was never told about is assumed to have what it reported (VIPs).
+	pending := map[string]bool{}
 	for i := range s.st.Hosts {
 		h := &s.st.Hosts[i]
 		want := s.desiredReaders(h.Name)
-		switch {
-		case h.Applied.Known && slices.Equal(want, h.Applied.Readers):
-		case !h.Applied.Known || !subset(h.Applied.Readers, want):
-			s.act(SetReaderVIPs{Host: h.Name, IPs: want})
-		default:
-			later[h.Name] = true
+		old := h.Applied.Readers
+		if !h.Applied.Known {
+			old = s.readerIPs(h.VIPs)
 		}
+		if h.Applied.Known && slices.Equal(want, old) {
+			continue
+		}
+		keep := intersect(want, old)
+		removes := len(keep) < len(old)
+		if removes {
+			s.act(SetReaderVIPs{Host: h.Name, IPs: keep})
+		}
+		// A host never told before gets its full set once.
+		pending[h.Name] = !slices.Equal(keep, want) || (!h.Applied.Known && !removes)
 	}
 	// 3. Promote.
 	if w := s.host(am); w != nil && !(w.Applied.Known && w.Applied.Writer) {
@@ -97,7 +106,7 @@ func (s *step) emitActions() {
 	// 4. Add reader VIPs.
 	for i := range s.st.Hosts {
 		h := &s.st.Hosts[i]
-		if later[h.Name] {
+		if pending[h.Name] {
 			s.act(SetReaderVIPs{Host: h.Name, IPs: s.desiredReaders(h.Name)})
 		}
 	}
@@ -109,14 +118,32 @@ func (s *step) emitActions() {
 	s.reconcileReplication(am)
 }
 
-// subset reports whether every element of a is in b.
-func subset(a, b []netip.Addr) bool {
+// intersect returns the elements of a (sorted) that are also in b.
+func intersect(a, b []netip.Addr) []netip.Addr {
+	var out []netip.Addr
 	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
+		if slices.Contains(b, x) {
+			out = append(out, x)
 		}
 	}
-	return true
+	return out
+}
+
+// readerIPs keeps the non-writer role IPs of ips, sorted.
+func (s *step) readerIPs(ips []netip.Addr) []netip.Addr {
+	var out []netip.Addr
+	for _, rs := range s.spec.Roles {
+		if rs.Name == s.spec.ActiveMasterRole {
+			continue
+		}
+		for _, ip := range rs.IPs {
+			if slices.Contains(ips, ip) {
+				out = append(out, ip)
+			}
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return out
 }
 
 // catchUp builds the CatchUp for a new writer: the target covers every

@@ -30,7 +30,9 @@ func (s *step) probe(p Probe) {
 	name, host := p.Check.String(), p.Host
 	switch p.Result {
 	case ResultOK:
-		c.LastOK = s.now
+		if p.Check == CheckMySQL { // only the evidence fast path needs it
+			c.LastOK = s.now
+		}
 		if c.Trap == TrapOK {
 			return
 		}
@@ -38,14 +40,14 @@ func (s *step) probe(p Probe) {
 			s.log(LevelInfo, "Check '%s' on '%s' is ok!", name, host)
 			c.store(true, p.Message, s.now)
 		}
-		c.Trap = TrapOK
+		c.Trap, c.Since = TrapOK, time.Time{}
 	case ResultUnknown:
 		// Not enqueued: the stored status keeps its value; a later error
 		// starts a new trap period.
 		if c.Trap == TrapUnknown {
 			return
 		}
-		c.Trap, c.Since = TrapUnknown, s.now
+		c.Trap, c.Since = TrapUnknown, time.Time{}
 		s.log(LevelWarn, "Check '%s' on '%s' is in unknown state! Message: %s", name, host, p.Message)
 	case ResultFailed:
 		if c.Trap == TrapReported {
@@ -61,7 +63,7 @@ func (s *step) probe(p Probe) {
 		s.log(LevelError, "Check '%s' on '%s' has failed for %d seconds! Message: %s",
 			name, host, int64(age/time.Second), p.Message)
 		c.store(false, p.Message, s.now)
-		c.Trap = TrapReported
+		c.Trap, c.Since = TrapReported, time.Time{}
 	}
 }
 
@@ -69,11 +71,14 @@ func (s *step) initialCheck(c *CheckStatus, p Probe) {
 	c.store(p.Result == ResultOK, p.Message, s.now)
 	switch p.Result {
 	case ResultOK:
-		c.Trap, c.LastOK = TrapOK, s.now
+		c.Trap = TrapOK
+		if p.Check == CheckMySQL {
+			c.LastOK = s.now
+		}
 	case ResultFailed:
-		c.Trap, c.Since = TrapReported, s.now
+		c.Trap = TrapReported
 	default:
-		c.Trap, c.Since = TrapUnknown, s.now
+		c.Trap = TrapUnknown
 	}
 }
 
@@ -102,7 +107,7 @@ func (s *step) evidence(e Evidence) {
 	msg := evidenceMessage(e)
 	s.log(LevelError, "Check 'mysql' on '%s' has failed (definitive local evidence, trap_period skipped)! Message: %s", e.Host, msg)
 	c.store(false, msg, s.now)
-	c.Trap, c.Since = TrapReported, observed
+	c.Trap, c.Since = TrapReported, time.Time{}
 }
 
 func evidenceMessage(e Evidence) string {
@@ -130,7 +135,7 @@ func (s *step) completeInitialChecks() {
 			c := &h.Checks[j]
 			if !c.Known {
 				c.Known, c.OK, c.Message = true, false, "UNKNOWN: No result before startup"
-				c.Trap, c.Since = TrapReported, s.now
+				c.Trap = TrapReported
 			}
 			c.LastChange = s.now
 		}

@@ -128,6 +128,9 @@ func (s *step) findEligibleHost(rs *RoleSpec) string {
 			cands = append(cands, h)
 		}
 	}
+	if len(cands) == 0 && s.exclude[rs.Name] != "" && s.eligible(rs, s.exclude[rs.Name]) {
+		cands = []string{s.exclude[rs.Name]} // nobody else can take it (W29)
+	}
 	if rs.Name == s.spec.ActiveMasterRole {
 		cands = s.mostComplete(cands)
 	}

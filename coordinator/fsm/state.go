@@ -28,44 +28,44 @@ type State struct {
 type HostStatus struct {
 	Name            string
 	State           HostState
-	OnlineSince     time.Time // last change into ONLINE
-	LastStateChange time.Time
+	OnlineSince     time.Time `json:",omitzero"` // last change into ONLINE
+	LastStateChange time.Time `json:",omitzero"`
 
 	// Flapping (§2.5), MMM's fixed window anchored at its first failure.
-	Flapping  bool
-	FlapStart time.Time // zero: no window open
-	FlapCount int
+	Flapping  bool      `json:",omitzero"`
+	FlapStart time.Time `json:",omitzero"` // zero: no window open
+	FlapCount int       `json:",omitzero"`
 
 	// Uptime bookkeeping (§2.6): LastUptime is Uptime as last seen while
 	// the host was ONLINE.
-	Uptime     float64
-	LastUptime float64
+	Uptime     float64 `json:",omitzero"`
+	LastUptime float64 `json:",omitzero"`
 
-	Unreachable bool // observation: its coordinator does not answer
-	AgentDown   bool // MMM's agent_down: Unreachable while ping is OK
+	Unreachable bool `json:",omitzero"` // observation: its coordinator does not answer
+	AgentDown   bool `json:",omitzero"` // MMM's agent_down: Unreachable while ping is OK
 
 	// FormerWriter: the host failed while it was the active master; it
 	// must pass through AWAITING_RECOVERY (W15).
-	FormerWriter bool
+	FormerWriter bool `json:",omitzero"`
 	// ReplRestarted: set_online from ADMIN_OFFLINE restarted replication
 	// at this time; replication checks are not held against it for the
 	// following grace period.
-	ReplRestarted time.Time
+	ReplRestarted time.Time `json:",omitzero"`
 	// ReplWarned: the W30 warning about the active master's own
 	// replication has been given for the current failure.
-	ReplWarned bool
+	ReplWarned bool `json:",omitzero"`
 
-	Checks [numChecks]CheckStatus // indexed by Check-1
+	Checks [numChecks]CheckStatus `json:",omitzero"` // indexed by Check-1
 
 	// Observations.
-	Follows  string // host name of the master it replicates from; "" = none/unknown
-	Writable bool   // read_only=0
-	VRRP     VRRPState
-	VIPs     []netip.Addr // role IPs configured on its interface
-	Position Position
+	Follows  string       `json:",omitzero"` // host name of the master it replicates from; "" = none/unknown
+	Writable bool         `json:",omitzero"` // read_only=0
+	VRRP     VRRPState    `json:",omitzero"`
+	VIPs     []netip.Addr `json:",omitzero"` // role IPs configured on its interface
+	Position Position     `json:",omitzero"`
 
-	Applied Applied    // what the runtime was last told for this host
-	Repl    ReplIntent // the pending replication repair, if any
+	Applied Applied    `json:",omitzero"` // what the runtime was last told for this host
+	Repl    ReplIntent `json:",omitzero"` // the pending replication repair, if any
 }
 
 // TrapPhase is the per host×check state of MMM's failure trap (§3.1).
@@ -81,30 +81,30 @@ const (
 
 // CheckStatus is MMM's stored check status (§3.3) plus the trap.
 type CheckStatus struct {
-	Known      bool // a result was stored (initial check or trapped report)
-	OK         bool
-	LastChange time.Time // when OK last flipped
-	Message    string    // text of the last stored result
+	Known      bool      `json:",omitzero"` // a result was stored (initial check or trapped report)
+	OK         bool      `json:",omitzero"`
+	LastChange time.Time `json:",omitzero"` // when OK last flipped
+	Message    string    `json:",omitzero"` // text of the last stored result
 
-	Trap   TrapPhase
-	Since  time.Time // TrapFailing: failing since
-	LastOK time.Time // last OK probe: evidence older than this is stale
+	Trap   TrapPhase `json:",omitzero"`
+	Since  time.Time `json:",omitzero"` // TrapFailing only: failing since
+	LastOK time.Time `json:",omitzero"` // mysql only: last OK probe; older evidence is stale
 }
 
 // Applied is the per-host desired state the runtime was last told about.
 // Actions are the difference between this and the new desired state.
 type Applied struct {
-	Known   bool         // false until the first full status was emitted
-	Writer  bool         // writer eligibility (track_file) open
-	Readers []netip.Addr // non-writer role IPs, sorted
+	Known   bool         `json:",omitzero"` // false until the first full status was emitted
+	Writer  bool         `json:",omitzero"` // writer eligibility (track_file) open
+	Readers []netip.Addr `json:",omitzero"` // non-writer role IPs, sorted
 }
 
 // ReplIntent records the last replication repair requested for a host so
 // that it is repeated only after ReplicationRetry.
 type ReplIntent struct {
-	Kind   string `json:",omitempty"` // replRepoint or replStart
-	Master string `json:",omitempty"`
-	At     time.Time
+	Kind   string    `json:",omitempty"` // replRepoint or replStart
+	Master string    `json:",omitempty"`
+	At     time.Time `json:",omitzero"`
 }
 
 // RoleAssignment holds the owners of one role's IPs.
