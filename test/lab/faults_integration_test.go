@@ -77,8 +77,9 @@ func TestMySQLKill(t *testing.T) {
 		t.Errorf("killed mysqld: %v, want connection refused", err)
 	}
 	for _, h := range []string{"db2", "db3"} {
+		r := rootOn(t, h)
 		if err := poll(ctx, 15*time.Second, func() (bool, error) {
-			return replicaStatus(t, h)["Slave_IO_Running"] != "Yes", nil
+			return replicaStatus(t, r)["Slave_IO_Running"] != "Yes", nil
 		}); err != nil {
 			t.Errorf("%s: IO thread still Yes after the master died", h)
 		}
@@ -214,7 +215,7 @@ func TestReplicationThreadStopped(t *testing.T) {
 		t.Run(tt.thread.String(), func(t *testing.T) {
 			ctx := testCtx(t, time.Minute)
 			undo := reverse(t)(theLab.StopReplication(ctx, "db3", tt.thread))
-			st := replicaStatus(t, "db3")
+			st := replicaStatus(t, rootOn(t, "db3"))
 			if st["Slave_IO_Running"] != tt.io || st["Slave_SQL_Running"] != tt.sql {
 				t.Errorf("io %s sql %s, want %s %s", st["Slave_IO_Running"], st["Slave_SQL_Running"], tt.io, tt.sql)
 			}
@@ -237,14 +238,15 @@ func TestReplicationDelay(t *testing.T) {
 	if _, err := app.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS lagging (id INT PRIMARY KEY)"); err != nil {
 		t.Fatal(err)
 	}
+	db3 := rootOn(t, "db3")
 	var behind int
 	if err := poll(ctx, 20*time.Second, func() (bool, error) {
-		behind, _ = strconv.Atoi(replicaStatus(t, "db3")["Seconds_Behind_Master"])
+		behind, _ = strconv.Atoi(replicaStatus(t, db3)["Seconds_Behind_Master"])
 		return behind > threshold, nil
 	}); err != nil {
 		t.Fatalf("Seconds_Behind_Master = %d, want > %d", behind, threshold)
 	}
-	n, err := rootOn(t, "db3").queryString(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='lagging'")
+	n, err := db3.queryString(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='lagging'")
 	if err != nil || n != "0" {
 		t.Errorf("lagging table already on db3: %s, %v", n, err)
 	}
@@ -252,7 +254,7 @@ func TestReplicationDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRow(t, "db3", "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='app' AND TABLE_NAME='lagging'", "1")
-	if st := replicaStatus(t, "db3"); st["SQL_Delay"] != "0" {
+	if st := replicaStatus(t, db3); st["SQL_Delay"] != "0" {
 		t.Errorf("SQL_Delay = %s after undo", st["SQL_Delay"])
 	}
 	waitHealthy(t)

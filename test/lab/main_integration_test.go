@@ -203,9 +203,9 @@ func rootOn(t *testing.T, host string) *rootConn {
 }
 
 // replicaStatus is SHOW SLAVE STATUS of a db host.
-func replicaStatus(t *testing.T, host string) map[string]string {
+func replicaStatus(t *testing.T, r *rootConn) map[string]string {
 	t.Helper()
-	st, err := rootOn(t, host).slaveStatus(context.Background())
+	st, err := r.slaveStatus(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
