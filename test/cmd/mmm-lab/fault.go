@@ -54,12 +54,9 @@ the coordinators run, reopen the writer by hand:
 				Usage:     "take the host's eth0 down (ifdown); with DURATION, up again after that long",
 				ArgsUsage: "HOST [DURATION]",
 				Action: faultAction(1, 2, func(ctx context.Context, c *cli.Context, l *lab.Lab, args []string) error {
-					var d time.Duration
-					if len(args) == 2 {
-						var err error
-						if d, err = time.ParseDuration(args[1]); err != nil {
-							return err
-						}
+					d, err := optionalDuration(args, 1, 0)
+					if err != nil {
+						return err
 					}
 					if _, err := l.NetworkDown(ctx, args[0], 0); err != nil {
 						return err
@@ -105,14 +102,11 @@ the coordinators run, reopen the writer by hand:
 up to DURATION (an idle master leaves it at 0); MMM's rep_backlog check
 compares it with max_backlog.`,
 				Action: faultAction(1, 2, func(ctx context.Context, c *cli.Context, l *lab.Lab, args []string) error {
-					d := 60 * time.Second
-					if len(args) == 2 {
-						var err error
-						if d, err = time.ParseDuration(args[1]); err != nil {
-							return err
-						}
+					d, err := optionalDuration(args, 1, 60*time.Second)
+					if err != nil {
+						return err
 					}
-					_, err := l.DelayReplication(ctx, args[0], d)
+					_, err = l.DelayReplication(ctx, args[0], d)
 					return err
 				}),
 			},
@@ -176,4 +170,16 @@ func threadFault(name, usage string, f func(l *lab.Lab, ctx context.Context, hos
 			return f(l, ctx, args[0], t)
 		}),
 	}
+}
+
+// optionalDuration parses args[i] when present, else returns def.
+func optionalDuration(args []string, i int, def time.Duration) (time.Duration, error) {
+	if len(args) <= i {
+		return def, nil
+	}
+	d, err := time.ParseDuration(args[i])
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a duration such as 20s: %w", args[i], err)
+	}
+	return d, nil
 }
