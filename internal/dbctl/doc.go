@@ -11,6 +11,8 @@
 // (SET GLOBAL read_only, STOP SLAVE, the waits) run on a connection of
 // their own and are killed on the server (KILL QUERY) when the context
 // ends first, because closing the socket alone leaves them running there.
+// A STOP SLAVE ignores the kill and completes when its threads end; see
+// StopReplication.
 //
 // Errors read "dbctl: <operation>: ..." and wrap a sentinel (errors.go)
 // chosen by the server's error number; the *mysql.MySQLError stays

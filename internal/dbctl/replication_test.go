@@ -265,3 +265,65 @@ func TestChangeSourceQuoting(t *testing.T) {
 		return rs.LastIOErrno == 1045, fmt.Sprintf("IO %s (%d %s)", rs.IO, rs.LastIOErrno, rs.LastIOError)
 	})
 }
+
+// TestStopReplicationDeadline: STOP SLAVE waits for the SQL thread, which
+// here waits for a table lock held on the replica. StopReplication
+// returns at its deadline; KILL QUERY does not interrupt a STOP SLAVE, so
+// the server finishes it once the thread ends.
+func TestStopReplicationDeadline(t *testing.T) {
+	ctx := needServers(t)
+	replicating(t, ctx)
+	t.Cleanup(func() {
+		replicating(t, context.Background())
+		_ = primary.Exec(context.Background(), "DROP TABLE IF EXISTS t.m")
+	})
+	if err := primary.Exec(ctx, "CREATE TABLE t.m (i INT) ENGINE=MyISAM"); err != nil {
+		t.Fatal(err)
+	}
+	if err := caughtUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db := openRoot(t, replica)
+	locker, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	if _, err := locker.ExecContext(ctx, "LOCK TABLES t.m WRITE"); err != nil {
+		t.Fatal(err)
+	}
+	unlocked := false
+	defer func() {
+		if !unlocked {
+			_, _ = locker.ExecContext(context.Background(), "UNLOCK TABLES")
+		}
+	}()
+	if err := primary.Exec(ctx, "INSERT INTO t.m VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, ctx, 10*time.Second, func() (bool, string) {
+		var n int
+		err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_SQL' AND STATE LIKE 'Waiting for table%lock'").Scan(&n)
+		return err == nil && n == 1, fmt.Sprintf("SQL thread not blocked yet (%v)", err)
+	})
+
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if err := R.StopReplication(short, dbctl.BothThreads); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("StopReplication against a blocked SQL thread = %v, want DeadlineExceeded", err)
+	}
+	if rs, err := R.ReplicaStatus(ctx); err != nil || rs.SQL != dbctl.ThreadRunning {
+		t.Fatalf("at the deadline: %+v, %v; want the SQL thread still running", rs, err)
+	}
+	if _, err := locker.ExecContext(ctx, "UNLOCK TABLES"); err != nil {
+		t.Fatal(err)
+	}
+	unlocked = true
+	eventually(t, ctx, 10*time.Second, func() (bool, string) {
+		rs, err := R.ReplicaStatus(ctx)
+		if err != nil {
+			return false, err.Error()
+		}
+		return rs.Stopped(), fmt.Sprintf("the STOP did not finish: IO %s, SQL %s", rs.IO, rs.SQL)
+	})
+}
