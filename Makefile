@@ -18,7 +18,7 @@ deps: ## install MariaDB, keepalived and iproute2 with apt-get when missing
 
 build: ## build every command into bin/
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/... ./test/cmd/...
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addsuffix /...,$(wildcard ./cmd ./test/cmd))
 
 test: ## unit tests with the race detector (real MariaDB where the layer needs it)
 	$(GO) test -race -count=1 ./...
