@@ -62,3 +62,9 @@ func TestWithheld(t *testing.T) {
 		t.Fatal("withheld changes non-server errors")
 	}
 }
+
+func TestOpenNilConfig(t *testing.T) {
+	if _, err := Open(context.Background(), nil); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("Open(nil) = %v, want ErrInvalid", err)
+	}
+}

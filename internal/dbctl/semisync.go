@@ -3,6 +3,7 @@ package dbctl
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +69,7 @@ func (s *Server) Semisync(ctx context.Context) (SemisyncStatus, error) {
 // Privilege: MariaDB 10.11 REPLICATION MASTER ADMIN; MySQL 8
 // SYSTEM_VARIABLES_ADMIN (or SUPER).
 func (s *Server) SetSemisyncMaster(ctx context.Context, on bool) error {
-	return wrap("set "+s.st.semi.masterEnabled, s.setGlobal(ctx, s.st.semi.masterEnabled, onOff(on)))
+	return s.setSemisync(ctx, s.st.semi.masterEnabled, on)
 }
 
 // SetSemisyncReplica enables or disables the replica side. It takes effect
@@ -78,5 +79,14 @@ func (s *Server) SetSemisyncMaster(ctx context.Context, on bool) error {
 // Privilege: MariaDB 10.11 REPLICATION SLAVE ADMIN; MySQL 8
 // SYSTEM_VARIABLES_ADMIN (or SUPER).
 func (s *Server) SetSemisyncReplica(ctx context.Context, on bool) error {
-	return wrap("set "+s.st.semi.replicaEnabled, s.setGlobal(ctx, s.st.semi.replicaEnabled, onOff(on)))
+	return s.setSemisync(ctx, s.st.semi.replicaEnabled, on)
+}
+
+func (s *Server) setSemisync(ctx context.Context, name string, on bool) error {
+	op := "set " + name + "=" + onOff(on)
+	err := s.setGlobal(ctx, name, onOff(on))
+	if mysqlErrno(err) == 1193 { // unknown system variable: no plugin
+		return fmt.Errorf("dbctl: %s: %w: %w", op, ErrNoSemisync, err)
+	}
+	return wrap(op, err)
 }

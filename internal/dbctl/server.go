@@ -41,6 +41,9 @@ type Server struct {
 // come back to the caller, who logs them once. Build cfg with mysql.NewConfig, never
 // from a DSN string with the password spliced in.
 func Open(ctx context.Context, cfg *mysql.Config) (*Server, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("dbctl: open: %w: nil configuration", ErrInvalid)
+	}
 	c := cfg.Clone()
 	if c.Timeout == 0 {
 		c.Timeout = DefaultDialTimeout
