@@ -68,3 +68,19 @@ func TestOpenNilConfig(t *testing.T) {
 		t.Fatalf("Open(nil) = %v, want ErrInvalid", err)
 	}
 }
+
+func TestClassify(t *testing.T) {
+	denied := &mysql.MySQLError{Number: 1045, Message: "Access denied"}
+	if err := Classify(denied); !errors.Is(err, ErrAccessDenied) || !errors.Is(err, denied) {
+		t.Errorf("Classify(1045) = %v", err)
+	}
+	once := Classify(denied)
+	if Classify(once) != once {
+		t.Error("Classify wraps twice")
+	}
+	for _, err := range []error{nil, context.Canceled, &mysql.MySQLError{Number: 1094}, &mysql.MySQLError{Number: 1064}} {
+		if Classify(err) != err {
+			t.Errorf("Classify(%v) changed it", err)
+		}
+	}
+}
