@@ -1,0 +1,132 @@
+package fsm
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func TestActionsNameTheirHost(t *testing.T) {
+	ip := netip.MustParseAddr("198.18.0.101")
+	for _, tt := range []struct {
+		a    Action
+		want string
+	}{
+		{CloseWriter{"db1"}, "close-writer db1"},
+		{Fence{"db1"}, "fence db1"},
+		{KillHost{"db1", true}, "kill-host db1 ping=1"},
+		{SetReaderVIPs{"db1", []netip.Addr{ip}}, "reader-vips db1 198.18.0.101"},
+		{SetReaderVIPs{Host: "db1"}, "reader-vips db1 none"},
+		{CatchUp{Host: "db1", Previous: "db2", Target: Position{"0": 7}, Sources: []string{"db3"}}, "catch-up db1 previous db2 target 0:7 sources db3"},
+		{CatchUp{Host: "db1"}, "catch-up db1"},
+		{Promote{"db1", "db2"}, "promote db1 previous db2"},
+		{Promote{Host: "db1"}, "promote db1"},
+		{OpenWriter{"db1"}, "open-writer db1"},
+		{Repoint{"db1", "db2"}, "repoint db1 to db2"},
+		{StartReplication{"db1", "db2"}, "start-replication db1 from db2"},
+		{StopReplication{"db1"}, "stop-replication db1"},
+	} {
+		if tt.a.String() != tt.want || tt.a.Subject() != "db1" {
+			t.Errorf("%q (subject %s), want %q", tt.a, tt.a.Subject(), tt.want)
+		}
+	}
+	if got := (Event{LevelInfo, "x"}).String(); got != " INFO x" {
+		t.Errorf("event %q", got)
+	}
+}
+
+func TestPending(t *testing.T) {
+	m, now := steady(t, nil)
+	m.Step(now, Follows{Host: "db3", Master: ""})
+	var got []string
+	for _, a := range m.Pending() {
+		got = append(got, a.String())
+	}
+	want := []string{"close-writer db2",
+		"reader-vips db1 198.18.0.101", "reader-vips db2 198.18.0.102", "reader-vips db3 198.18.0.103",
+		"catch-up db1", "promote db1", "open-writer db1", "repoint db3 to db1"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("pending:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	m.Step(now, Command{Op: OpSetPassive})
+	if m.Pending() != nil {
+		t.Error("Pending in PASSIVE")
+	}
+}
+
+// TestReplNeed is the table of W9/W10 repairs.
+func TestReplNeed(t *testing.T) {
+	tests := []struct {
+		name         string
+		host         string
+		setup        func(*State)
+		kind, master string
+	}{
+		{"healthy replica", "db3", nil, "", ""},
+		{"the active master itself", "db1", func(st *State) { st.Host("db1").Follows = "" }, "", ""},
+		{"follows the old master", "db3", func(st *State) { st.Host("db3").Follows = "db2" }, replRepoint, "db1"},
+		{"follows nobody", "db3", func(st *State) { st.Host("db3").Follows = "" }, replRepoint, "db1"},
+		{"threads stopped", "db3", func(st *State) { failChecks(st, "db3", CheckRepThreads) }, replStart, "db1"},
+		{"only lagging: wait", "db3", func(st *State) { failChecks(st, "db3", CheckRepBacklog) }, "", ""},
+		{"down: leave it", "db3", func(st *State) {
+			st.Host("db3").Follows = ""
+			failChecks(st, "db3", CheckMySQL)
+		}, "", ""},
+		{"HARD_OFFLINE: leave it", "db3", func(st *State) {
+			st.Host("db3").State, st.Host("db3").Follows = StateHardOffline, ""
+		}, "", ""},
+		{"ADMIN_OFFLINE still replicating", "db3", func(st *State) { st.Host("db3").State = StateAdminOffline }, replStop, ""},
+		{"ADMIN_OFFLINE stopped", "db3", func(st *State) {
+			st.Host("db3").State = StateAdminOffline
+			failChecks(st, "db3", CheckRepThreads)
+		}, "", ""},
+		{"no active master", "db3", func(st *State) {
+			st.role("writer").IPs[0].Host = ""
+			st.Host("db3").Follows = ""
+		}, "", ""},
+	}
+	for _, tt := range tests {
+		m, now := steady(t, nil)
+		if tt.setup != nil {
+			tt.setup(&m.st)
+		}
+		s := &step{spec: &m.spec, st: &m.st, now: now}
+		kind, master := s.replNeed(m.st.Host(tt.host), s.activeMaster())
+		if kind != tt.kind || master != tt.master {
+			t.Errorf("%s: %q %q, want %q %q", tt.name, kind, master, tt.kind, tt.master)
+		}
+	}
+}
+
+// TestObservationsBeforeStartAndInPassive: writable masters and VRRP
+// claims are only stored before startup and in PASSIVE, and unknown
+// hosts are ignored.
+func TestObservationsBeforeStartAndInPassive(t *testing.T) {
+	m, err := New(seedSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []Input{Writable{"db2", true}, VRRP{"db2", VRRPMaster}, Writable{"db9", true},
+		VRRP{"db9", VRRPMaster}, Follows{"db9", "db1"}, Uptime{"db9", 1}, VIPs{Host: "db9"}, GTID{Host: "db9"},
+		Reachability{"db9", false}} {
+		if out := m.Step(t0, in); len(out.Events)+len(out.Actions) > 0 {
+			t.Errorf("%#v before startup: %v", in, out)
+		}
+	}
+	m2, now := steady(t, nil)
+	m2.Step(now, Command{Op: OpSetPassive})
+	for _, in := range []Input{Writable{"db2", true}, VRRP{"db2", VRRPMaster}} {
+		if out := m2.Step(now, in); len(out.Events)+len(out.Actions) > 0 {
+			t.Errorf("%#v in PASSIVE: %v", in, out)
+		}
+	}
+	m3, now := steady(t, nil)
+	out := m3.Step(now, VRRP{"db2", VRRPMaster})
+	if got := eventText(out); !strings.Contains(got, "keepalived on host 'db2' reports MASTER but the active master is 'db1'") ||
+		len(out.Actions) != 1 || out.Actions[0] != (CloseWriter{"db2"}) {
+		t.Errorf("VRRP MASTER on the passive master: %q %v", got, out.Actions)
+	}
+	if out := m3.Step(now, Writable{"db3", true}); len(out.Actions) > 0 {
+		t.Errorf("a writable slave is not fenced (it is not a master): %v", out.Actions)
+	}
+}

@@ -1,0 +1,157 @@
+package fsm
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTrap replays MMM's checker trap (§3.1) for one host×check: each
+// result at a time offset, then the stored status and the log.
+func TestTrap(t *testing.T) {
+	type probe struct {
+		at  time.Duration
+		res Result
+	}
+	tests := []struct {
+		name   string
+		trap   time.Duration
+		probes []probe
+		wantOK bool
+		log    []string // substrings, in order; nil = no events
+	}{
+		{"a failure is reported after trap_period", 10 * time.Second,
+			[]probe{{0, ResultFailed}, {5 * time.Second, ResultFailed}, {10 * time.Second, ResultFailed}},
+			false, []string{"has failed for 10 seconds! Message: FAILED"}},
+		{"shorter failures recover silently", 10 * time.Second,
+			[]probe{{0, ResultFailed}, {5 * time.Second, ResultFailed}, {6 * time.Second, ResultOK}},
+			true, nil},
+		{"an UNKNOWN restarts the trap", 10 * time.Second,
+			[]probe{{0, ResultFailed}, {5 * time.Second, ResultUnknown}, {9 * time.Second, ResultFailed},
+				{15 * time.Second, ResultFailed}},
+			true, []string{"is in unknown state! Message: UNKNOWN"}},
+		{"trap_period 0 reports the first failure", 0,
+			[]probe{{0, ResultFailed}},
+			false, []string{"has failed for 0 seconds!"}},
+		{"reported once, recovered once", 0,
+			[]probe{{0, ResultFailed}, {1 * time.Second, ResultFailed}, {2 * time.Second, ResultOK},
+				{3 * time.Second, ResultOK}},
+			true, []string{"has failed for 0 seconds!", "Check 'mysql' on 'db3' is ok!"}},
+		{"UNKNOWN twice warns once, keeps the status", 0,
+			[]probe{{0, ResultUnknown}, {1 * time.Second, ResultUnknown}},
+			true, []string{"in unknown state"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, now := steady(t, func(s *Spec) { s.TrapPeriod[CheckMySQL] = tt.trap })
+			s := &step{spec: &m.spec, st: &m.st}
+			for _, p := range tt.probes {
+				s.now = now.Add(p.at)
+				s.probe(Probe{Host: "db3", Check: CheckMySQL, Result: p.res, Message: strings.ToUpper(p.res.String())})
+			}
+			if got := m.st.Host("db3").ok(CheckMySQL); got != tt.wantOK {
+				t.Errorf("stored OK = %v, want %v", got, tt.wantOK)
+			}
+			if len(s.out.Events) != len(tt.log) {
+				t.Fatalf("events %q, want %d", eventText(s.out), len(tt.log))
+			}
+			for i, want := range tt.log {
+				if !strings.Contains(s.out.Events[i].Text, want) {
+					t.Errorf("event %d %q lacks %q", i, s.out.Events[i].Text, want)
+				}
+			}
+		})
+	}
+}
+
+func TestProbeIgnoresGarbage(t *testing.T) {
+	m, now := steady(t, nil)
+	before := m.State()
+	for _, p := range []Probe{
+		{Host: "db9", Check: CheckPing, Result: ResultFailed},
+		{Host: "db1", Check: CheckInvalid, Result: ResultFailed},
+		{Host: "db1", Check: Check(9), Result: ResultFailed},
+		{Host: "db1", Check: CheckPing, Result: ResultInvalid},
+	} {
+		if out := m.Step(now, p); len(out.Events)+len(out.Actions) > 0 {
+			t.Errorf("%+v: %v", p, out)
+		}
+	}
+	if got := m.State(); !equalStates(got, before) {
+		t.Error("garbage probes changed the state")
+	}
+}
+
+func equalStates(a, b State) bool {
+	x, _ := a.Marshal()
+	y, _ := b.Marshal()
+	return string(x) == string(y)
+}
+
+// TestEvidence covers the fast path: definitive evidence fails mysql at
+// once; stale evidence (older than the newest OK probe) and evidence for
+// a check already reported do nothing.
+func TestEvidence(t *testing.T) {
+	m, now := steady(t, nil)
+	m.Step(now, Probe{Host: "db3", Check: CheckMySQL, Result: ResultOK, Message: "OK"})
+	stale := Evidence{Host: "db3", Kind: EvidenceProcessExited, Observed: now.Add(-time.Second)}
+	if out := m.Step(now.Add(time.Second), stale); len(out.Events) > 0 || !m.st.Host("db3").ok(CheckMySQL) {
+		t.Fatalf("stale evidence acted: %v", out.Events)
+	}
+	for _, bad := range []Evidence{{Host: "db9", Kind: EvidenceSocketRefused}, {Host: "db3"}} {
+		if out := m.Step(now.Add(time.Second), bad); len(out.Events) > 0 {
+			t.Fatalf("%+v acted: %v", bad, out.Events)
+		}
+	}
+	out := m.Step(now.Add(2*time.Second), Evidence{Host: "db3", Kind: EvidenceSocketRefused})
+	if m.st.Host("db3").State != StateHardOffline {
+		t.Fatalf("db3 is %s after evidence; events %q", m.st.Host("db3").State, eventText(out))
+	}
+	want := "ERROR: mysqld is not running: connection refused on its local socket, reported by the host's coordinator"
+	if got := m.st.Host("db3").check(CheckMySQL).Message; got != want {
+		t.Errorf("message %q, want %q", got, want)
+	}
+	if out := m.Step(now.Add(3*time.Second), Evidence{Host: "db3", Kind: EvidenceProcessExited}); len(out.Events) > 0 {
+		t.Errorf("repeated evidence logged again: %q", eventText(out))
+	}
+}
+
+// TestInitialChecks: before startup a result is stored as it is, UNKNOWN
+// and errors as failures; checks never reported fail at Start.
+func TestInitialChecks(t *testing.T) {
+	m, err := New(seedSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Step(t0, Probe{Host: "db1", Check: CheckPing, Result: ResultOK, Message: "OK"})
+	m.Step(t0, Probe{Host: "db1", Check: CheckMySQL, Result: ResultUnknown, Message: "UNKNOWN: x"})
+	m.Step(t0, Probe{Host: "db2", Check: CheckMySQL, Result: ResultFailed, Message: "ERROR: y"})
+	out := m.Step(t0, Evidence{Host: "db3", Kind: EvidenceProcessExited})
+	if len(out.Events) != 1 {
+		t.Errorf("evidence before startup: %q", eventText(out))
+	}
+	st := m.State()
+	for _, c := range []struct {
+		host string
+		c    Check
+		ok   bool
+	}{{"db1", CheckPing, true}, {"db1", CheckMySQL, false}, {"db2", CheckMySQL, false}, {"db3", CheckMySQL, false}} {
+		if cs := st.Host(c.host).check(c.c); !cs.Known || cs.OK != c.ok {
+			t.Errorf("%s %s: %+v", c.host, c.c, cs)
+		}
+	}
+	m.Step(t0.Add(time.Second), Start{})
+	st = m.State()
+	cs := st.Host("db2").check(CheckRepBacklog)
+	if !cs.Known || cs.OK || cs.Message != "UNKNOWN: No result before startup" || !cs.LastChange.Equal(t0.Add(time.Second)) {
+		t.Errorf("unreported check at startup: %+v", cs)
+	}
+	for _, h := range st.Hosts {
+		if h.State != StateHardOffline {
+			t.Errorf("%s is %s; its ping or mysql failed", h.Name, h.State)
+		}
+	}
+	if out := m.Step(t0.Add(2*time.Second), Start{}); len(out.Events) > 0 {
+		t.Errorf("a second Start ran again: %q", eventText(out))
+	}
+}
