@@ -26,7 +26,7 @@ type Probe struct {
 type Evidence struct {
 	Host     string
 	Kind     EvidenceKind
-	Observed time.Time // when the coordinator observed it
+	Observed time.Time // when the leader received the report, in its clock; zero = now
 	Detail   string    // e.g. the socket path or the exit status
 }
 

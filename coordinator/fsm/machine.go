@@ -13,7 +13,7 @@ import (
 // Timing constants MMM hard-codes.
 const (
 	// PeerGrace: replication failures are ignored while the peer became
-	// ONLINE less than this ago (MySQL's default master-connect-retry).
+	// ONLINE at most this long ago (MySQL's default master-connect-retry).
 	PeerGrace = 60 * time.Second
 	// ShortDowntime: AWAITING_RECOVERY → ONLINE when the host's uptime grew
 	// by less than this since it was last seen ONLINE.

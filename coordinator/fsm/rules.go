@@ -72,7 +72,7 @@ var hostRules = []rule{
 		func(c *hostCtx) bool { return c.h.Name == c.am },
 		(*hostCtx).warnActiveMasterReplication},
 	{"online/peer-grace", onlineOnly,
-		func(c *hostCtx) bool { return c.peerOnline() && c.s.now.Sub(c.peerOnlineSince) < PeerGrace },
+		func(c *hostCtx) bool { return c.peerOnline() && c.s.now.Sub(c.peerOnlineSince) <= PeerGrace },
 		nop},
 	{"online/restart-grace", onlineOnly,
 		func(c *hostCtx) bool { return c.s.restartGrace(c.h) },

@@ -57,7 +57,7 @@ func (s *step) replVerified(h *HostStatus) bool {
 // against it while the restart takes effect (the same reasoning as MMM's
 // peer grace).
 func (s *step) restartGrace(h *HostStatus) bool {
-	return !h.ReplRestarted.IsZero() && s.now.Sub(h.ReplRestarted) < PeerGrace
+	return !h.ReplRestarted.IsZero() && s.now.Sub(h.ReplRestarted) <= PeerGrace
 }
 
 // awaitingVerification: a host switched ONLINE from ADMIN_OFFLINE
