@@ -42,7 +42,7 @@ func (s *step) setPassive() {
 	s.reply(true, "OK: Switched into passive mode.")
 }
 
-// roleHostCheck runs the checks move_role, move_role --force and set_ip
+// roleAndHost runs the lookups move_role and move_role --force
 // share; it replies and returns nil on failure.
 func (s *step) roleAndHost(role, host string) (*RoleSpec, *HostStatus) {
 	rs := s.spec.role(role)
