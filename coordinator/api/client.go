@@ -1,0 +1,279 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+)
+
+// ClientOptions say where the coordinator is.
+type ClientOptions struct {
+	// Socket is the local API socket, used when URL is empty; default
+	// config.DefaultAPISocket.
+	Socket string
+	// URL is a coordinator's TCP API (http://host:port) or a socket
+	// (unix:///path).
+	URL string
+	// TokenFile holds the bearer token sent to a TCP API.
+	TokenFile string
+}
+
+// Client talks to one coordinator. It is safe for concurrent use. Every
+// method takes a context whose deadline bounds the whole request; the
+// server is told the deadline so that it gives up (and says why) first.
+type Client struct {
+	base      string // URL prefix of the endpoints
+	target    string // the socket or URL, for messages
+	token     []byte
+	hc        *http.Client
+	forwarded bool // a server forwarding to the leader
+}
+
+// dialTimeout bounds connecting when ctx has a later deadline or none.
+const dialTimeout = 5 * time.Second
+
+// maxAnswer bounds an answer's size (a snapshot of a big cluster is
+// still far below).
+const maxAnswer = 16 << 20
+
+// NewClient returns a client of the socket or URL in opts. It reads the
+// token file now, so that a missing file is reported before any request.
+func NewClient(opts ClientOptions) (*Client, error) {
+	var tok []byte
+	if opts.TokenFile != "" {
+		t, err := ReadToken(opts.TokenFile)
+		if err != nil {
+			return nil, err
+		}
+		tok = t
+	}
+	if opts.URL == "" {
+		socket := opts.Socket
+		if socket == "" {
+			socket = config.DefaultAPISocket
+		}
+		return newClient("", socket, nil, nil)
+	}
+	u, err := url.Parse(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: api URL %q: %v", ErrBadRequest, opts.URL, err)
+	}
+	switch {
+	case u.Scheme == "unix" && (u.Path != "" || u.Opaque != ""):
+		return newClient("", u.Path+u.Opaque, nil, nil)
+	case (u.Scheme == "http" || u.Scheme == "https") && u.Host != "":
+		return newClient(u.Scheme+"://"+u.Host, "", tok, nil)
+	}
+	return nil, fmt.Errorf("%w: api URL %q: want http://host:port or unix:///path", ErrBadRequest, opts.URL)
+}
+
+// newClient builds a client of a TCP base URL or a unix socket; rt
+// overrides the transport (nil = a new one).
+func newClient(base, socket string, token []byte, rt http.RoundTripper) (*Client, error) {
+	d := &net.Dialer{Timeout: dialTimeout}
+	c := &Client{base: base, target: base, token: token}
+	if socket != "" {
+		c.base, c.target = "http://mmm-coordinator", socket
+		if rt == nil {
+			rt = &http.Transport{
+				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+					return d.DialContext(ctx, "unix", socket)
+				},
+				MaxIdleConns: 2, IdleConnTimeout: idleTimeout,
+			}
+		}
+	}
+	if rt == nil {
+		rt = &http.Transport{DialContext: d.DialContext, MaxIdleConns: 4, IdleConnTimeout: idleTimeout,
+			TLSHandshakeTimeout: dialTimeout}
+	}
+	c.hc = &http.Client{Transport: rt}
+	return c, nil
+}
+
+// Target is the socket or URL the client talks to.
+func (c *Client) Target() string { return c.target }
+
+// Ping asks the coordinator whether it is alive (MMM's ping).
+func (c *Client) Ping(ctx context.Context) (PingResponse, error) {
+	var out PingResponse
+	return out, c.do(ctx, http.MethodGet, PathPing, nil, &out)
+}
+
+// Snapshot returns the coordinator's view of the cluster (`show`).
+func (c *Client) Snapshot(ctx context.Context) (Snapshot, error) {
+	var out Snapshot
+	return out, c.do(ctx, http.MethodGet, PathShow, nil, &out)
+}
+
+// Checks returns `checks [host|all [check|all]]`; "" means all.
+func (c *Client) Checks(ctx context.Context, host, check string) (ChecksResponse, error) {
+	q := url.Values{}
+	if host != "" {
+		q.Set("host", host)
+	}
+	if check != "" {
+		q.Set("check", check)
+	}
+	path := PathChecks
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out ChecksResponse
+	return out, c.do(ctx, http.MethodGet, path, nil, &out)
+}
+
+// Command applies an admin command through the leader. An ERROR reply
+// returns the reply (OK false, MMM's text) and an error wrapping
+// ErrRefused or ErrUnknownName.
+func (c *Client) Command(ctx context.Context, cmd fsm.Command) (fsm.Reply, error) {
+	var out CommandResponse
+	err := c.do(ctx, http.MethodPost, PathCommand, CommandRequest{Command: cmd.String()}, &out)
+	if text, ok := refusal(err); ok {
+		return fsm.Reply{Text: text}, err
+	}
+	return fsm.Reply{OK: out.OK, Text: out.Text}, err
+}
+
+// Switchover moves the writer role to `to` ("" = its other ONLINE host).
+// Errors are as for Command; the response says which move_role was run.
+func (c *Client) Switchover(ctx context.Context, to string) (CommandResponse, error) {
+	var out CommandResponse
+	err := c.do(ctx, http.MethodPost, PathSwitchover, SwitchoverRequest{To: to}, &out)
+	if text, ok := refusal(err); ok {
+		return CommandResponse{Text: text}, err
+	}
+	return out, err
+}
+
+// History returns the newest limit entries (0 = all kept), oldest first.
+func (c *Client) History(ctx context.Context, limit int) ([]HistoryEntry, error) {
+	var out HistoryResponse
+	err := c.do(ctx, http.MethodGet, PathHistory+"?limit="+strconv.Itoa(limit), nil, &out)
+	return out.Entries, err
+}
+
+// Status returns the raft group and per-host summary.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var out Status
+	return out, c.do(ctx, http.MethodGet, PathStatus, nil, &out)
+}
+
+// ReportVRRP reports a keepalived transition (mmm-notify).
+func (c *Client) ReportVRRP(ctx context.Context, r VRRPReport) error {
+	return c.do(ctx, http.MethodPost, PathVRRP, r, nil)
+}
+
+// refusal returns the state machine's reply text carried by an error.
+func refusal(err error) (string, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.err == nil && (errors.Is(e, ErrRefused) || errors.Is(e, ErrUnknownName)) {
+		return e.Message, true
+	}
+	return "", false
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("api: encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return fmt.Errorf("api: request: %w", err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != nil {
+		req.Header.Set("Authorization", "Bearer "+string(c.token))
+	}
+	if c.forwarded {
+		req.Header.Set(headerForwarded, "1")
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		// 90 %: the server answers "no leader" before we stop listening.
+		ms := time.Until(dl).Milliseconds() * 9 / 10
+		req.Header.Set(headerTimeout, strconv.FormatInt(max(ms, 1), 10))
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.transportError(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return c.transportError(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return c.answerError(resp, data)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return &Error{Code: CodeUnavailable, kind: ErrUnavailable, Target: c.target,
+				err: fmt.Errorf("unexpected answer to %s %s: %w", method, path, err)}
+		}
+	}
+	return nil
+}
+
+// transportError classifies a failure without an answer: no connection
+// at all is ErrUnreachable, anything later ErrUnavailable.
+func (c *Client) transportError(err error) error {
+	var op *net.OpError
+	kind := ErrUnavailable
+	if errors.As(err, &op) && op.Op == "dial" {
+		kind = ErrUnreachable
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // drop the method and URL: Target says where
+	}
+	if errors.Is(err, context.DeadlineExceeded) && kind != ErrUnreachable {
+		err = fmt.Errorf("no answer within the timeout: %w", err)
+	}
+	return &Error{Code: CodeUnavailable, kind: kind, Target: c.target, err: err}
+}
+
+// answerError decodes an error answer; a body that is not ours (a proxy,
+// another service on the port) is described by its status.
+func (c *Client) answerError(resp *http.Response, data []byte) error {
+	var e ErrorResponse
+	if json.Unmarshal(data, &e) != nil || e.Code == CodeInvalid {
+		e = ErrorResponse{Code: CodeUnavailable, Message: fmt.Sprintf("unexpected answer %s: %s", resp.Status, firstLine(data))}
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			e.Code = CodeUnauthorized
+		case http.StatusNotFound:
+			e.Code = CodeNotFound
+		case http.StatusBadRequest:
+			e.Code = CodeBadRequest
+		}
+	}
+	return &Error{Code: e.Code, Message: e.Message, Status: resp.StatusCode,
+		Leader: e.Leader, LeaderAPI: e.LeaderAPI, Target: c.target}
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

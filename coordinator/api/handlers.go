@@ -1,0 +1,239 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+)
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET "+PathPing, s.handlePing)
+	s.mux.HandleFunc("GET "+PathShow, s.handleShow)
+	s.mux.HandleFunc("GET "+PathChecks, s.handleChecks)
+	s.mux.HandleFunc("GET "+PathHistory, s.handleHistory)
+	s.mux.HandleFunc("GET "+PathStatus, s.handleStatus)
+	s.mux.HandleFunc("POST "+PathCommand, s.handleCommand)
+	s.mux.HandleFunc("POST "+PathSwitchover, s.handleSwitchover)
+	s.mux.HandleFunc("POST "+PathVRRP, s.handleVRRP)
+	if s.opts.Metrics != nil {
+		s.mux.Handle("GET "+PathMetrics, s.opts.Metrics)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, ErrorResponse{Code: CodeNotFound, Message: fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path)})
+	})
+}
+
+// requestContext bounds a request by RequestTimeout or the client's
+// shorter deadline (headerTimeout), whichever comes first.
+func (s *Server) requestContext(r *http.Request) (context.Context, context.CancelFunc) {
+	d := s.opts.RequestTimeout
+	if ms, err := strconv.ParseInt(r.Header.Get(headerTimeout), 10, 64); err == nil && ms > 0 {
+		d = min(d, time.Duration(ms)*time.Millisecond)
+	}
+	return context.WithTimeout(r.Context(), d)
+}
+
+// snapshot runs fn with the node's snapshot, or answers the error.
+func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, fn func(Snapshot)) {
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	snap, err := s.backend.Snapshot(ctx)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	fn(snap)
+}
+
+func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
+	s.snapshot(w, r, func(snap Snapshot) {
+		writeJSON(w, http.StatusOK, PingResponse{Text: PingText, Node: snap.Node, Leader: snap.Leader, Version: s.opts.Version})
+	})
+}
+
+func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) {
+	s.snapshot(w, r, func(snap Snapshot) { writeJSON(w, http.StatusOK, snap) })
+}
+
+func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
+	s.snapshot(w, r, func(snap Snapshot) { writeJSON(w, http.StatusOK, StatusOf(snap)) })
+}
+
+func (s *Server) handleChecks(w http.ResponseWriter, r *http.Request) {
+	host, check := r.URL.Query().Get("host"), r.URL.Query().Get("check")
+	s.snapshot(w, r, func(snap Snapshot) {
+		text, ok := fsm.ChecksReport(snap.Spec, snap.State, host, check, s.opts.Location)
+		if !ok {
+			writeError(w, ErrorResponse{Code: replyCode(text), Message: text})
+			return
+		}
+		resp := ChecksResponse{Text: text}
+		for _, row := range checkRows(snap) {
+			if (host == "" || host == "all" || host == row.Host) && (check == "" || check == "all" || check == row.Check) {
+				resp.Checks = append(resp.Checks, row)
+			}
+		}
+		writeJSON(w, http.StatusOK, resp)
+	})
+}
+
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, ErrorResponse{Code: CodeBadRequest, Message: fmt.Sprintf("limit %q: want a number ≥ 0", v)})
+			return
+		}
+		limit = n
+	}
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	entries, err := s.backend.History(ctx, limit)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, HistoryResponse{Entries: entries})
+}
+
+func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request) {
+	var req CommandRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	cmd, err := fsm.ParseCommand(req.Command)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), fsm.ErrParse.Error()+": ")
+		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: msg})
+		return
+	}
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	rep, err := s.command(ctx, r, cmd)
+	s.writeReply(w, r, cmd, rep, err)
+}
+
+func (s *Server) handleSwitchover(w http.ResponseWriter, r *http.Request) {
+	var req SwitchoverRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	snap, err := s.backend.Snapshot(ctx)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	cmd, refusal := switchoverCommand(snap, req.To)
+	if refusal != nil {
+		s.writeReply(w, r, cmd, *refusal, nil)
+		return
+	}
+	rep, err := s.command(ctx, r, cmd)
+	s.writeReply(w, r, cmd, rep, err)
+}
+
+// vrrpStates are keepalived's notify states.
+var vrrpStates = []string{"MASTER", "BACKUP", "FAULT", "STOP", "DELETED"}
+
+func (s *Server) handleVRRP(w http.ResponseWriter, r *http.Request) {
+	var rep VRRPReport
+	if !decode(w, r, &rep) {
+		return
+	}
+	rep.State = strings.ToUpper(rep.State)
+	switch {
+	case rep.Host == "":
+		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: "vrrp report without a host"})
+		return
+	case !slices.Contains(vrrpStates, rep.State):
+		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: fmt.Sprintf("vrrp state %q: want one of %s", rep.State, strings.Join(vrrpStates, ", "))})
+		return
+	}
+	if rep.Seen.IsZero() {
+		rep.Seen = time.Now()
+	}
+	ctx, cancel := s.requestContext(r)
+	defer cancel()
+	err := s.write(ctx, r,
+		func(ctx context.Context) error { return s.backend.ReportVRRP(ctx, rep) },
+		func(ctx context.Context, c *Client) error { return c.ReportVRRP(ctx, rep) })
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writeReply answers a command: 200 for OK, the reply's code otherwise.
+func (s *Server) writeReply(w http.ResponseWriter, r *http.Request, cmd fsm.Command, rep fsm.Reply, err error) {
+	switch {
+	case err != nil:
+		s.writeErr(w, r, err)
+	case !rep.OK:
+		writeError(w, ErrorResponse{Code: replyCode(rep.Text), Message: rep.Text})
+	default:
+		writeJSON(w, http.StatusOK, CommandResponse{Command: cmd.String(), OK: true, Text: rep.Text})
+	}
+}
+
+// writeErr answers an error that is not a state machine reply and logs
+// what is not the caller's fault.
+func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	e := errorResponse(err)
+	if e.Code == CodeUnavailable || e.Code == CodeNoLeader {
+		s.log.Warn("api request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code.String(), "err", err)
+	}
+	if e.Code == CodeNoLeader || e.Code == CodeNotLeader {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeError(w, e)
+}
+
+// errorResponse maps an error of the backend or of forwarding to the wire.
+func errorResponse(err error) ErrorResponse {
+	var nl *NotLeaderError
+	var ae *Error
+	switch {
+	case errors.As(err, &nl) && nl.Leader == "":
+		return ErrorResponse{Code: CodeNoLeader, Message: "no raft leader at the moment; try again"}
+	case errors.As(err, &nl):
+		return ErrorResponse{Code: CodeNotLeader, Message: nl.Error(), Leader: nl.Leader, LeaderAPI: nl.LeaderAPI}
+	case errors.As(err, &ae) && ae.err == nil: // the leader's answer, relayed
+		return ErrorResponse{Code: ae.Code, Message: ae.Message, Leader: ae.Leader, LeaderAPI: ae.LeaderAPI}
+	case errors.Is(err, ErrNoLeader):
+		return ErrorResponse{Code: CodeNoLeader, Message: err.Error()}
+	case errors.Is(err, ErrUnknownName):
+		return ErrorResponse{Code: CodeUnknownHost, Message: err.Error()}
+	case errors.Is(err, ErrBadRequest):
+		return ErrorResponse{Code: CodeBadRequest, Message: err.Error()}
+	}
+	return ErrorResponse{Code: CodeUnavailable, Message: err.Error()}
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodySize))
+	if err := dec.Decode(v); err != nil {
+		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: "request body: " + err.Error()})
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away: nothing to do
+}
+
+func writeError(w http.ResponseWriter, e ErrorResponse) { writeJSON(w, e.Code.httpStatus(), e) }
