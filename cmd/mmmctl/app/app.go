@@ -1,0 +1,195 @@
+// Package app is mmmctl's command tree: MMM's mmm_control commands with
+// their exact output, plus status, history, switchover, configuration and
+// keepalived tools. New builds the tree; main runs it and turns the error
+// into an exit code with Report. Every API command makes one context from
+// --timeout and one client from --api/--token-file/--config.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/version"
+	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
+)
+
+// DefaultConfig is where mmmctl looks for the host's configuration (the
+// file with `this`, which names the local API socket).
+const DefaultConfig = "/etc/mysql-mmm/mmm_agent.conf"
+
+// Exit codes. MMM's mmm_control exited 0 even for ERROR replies (W24).
+const (
+	ExitOK           = 0
+	ExitError        = 1 // anything not listed below
+	ExitUsage        = 2 // bad arguments or flags
+	ExitUnreachable  = 3 // no connection to the coordinator
+	ExitUnauthorized = 4 // the token was refused or cannot be read
+	ExitRefused      = 5 // the state machine answered ERROR
+	ExitUnknown      = 6 // unknown host, role, role IP or check
+	ExitUnavailable  = 7 // no raft leader, leader unreachable, timeout
+	ExitConfig       = 8 // the configuration does not load or render
+)
+
+const exitCodesHelp = `Exit codes:
+   0  success (an OK reply)
+   1  any other error
+   2  usage: bad arguments or flags
+   3  the coordinator is unreachable (socket or address)
+   4  unauthorized: wrong, missing or unreadable token
+   5  the state machine refused the command (MMM's "ERROR: ..." reply)
+   6  unknown host, role, role IP or check
+   7  unavailable: no raft leader, leader unreachable, or timeout
+   8  the configuration does not load, validate or render`
+
+// New returns mmmctl's command tree. Its Writer and ErrWriter may be
+// replaced (tests); it never calls os.Exit.
+func New() *cli.App {
+	a := &cli.App{
+		Name:    "mmmctl",
+		Usage:   "control mmm-keepalived (MySQL-MMM's mmm_control, and more)",
+		Version: version.Version,
+		Description: `mmmctl talks to the local mmm-coordinator over its unix socket (found
+through --config), or to any coordinator's TCP API with --api and
+--token-file. Writes go to the raft leader; reads are answered by the
+coordinator asked. MMM's commands print MMM's texts; unlike mmm_control,
+an "ERROR: ..." reply exits non-zero.
+
+Examples:
+   mmmctl show
+   mmmctl --api http://198.18.0.12:9991 --token-file /etc/mysql-mmm/api.token set_offline db3
+   mmmctl --json status
+
+` + exitCodesHelp,
+		EnableBashCompletion: true,
+		HideHelpCommand:      true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: DefaultConfig, EnvVars: []string{"MMMCTL_CONFIG"},
+				Usage: "configuration `FILE`: its 'this' host's api_socket, and api_token_file for --api"},
+			&cli.StringFlag{Name: "api", EnvVars: []string{"MMMCTL_API"},
+				Usage: "coordinator `URL`: http://HOST:PORT (TCP API) or unix:///PATH (default: the local socket)"},
+			&cli.StringFlag{Name: "token-file", EnvVars: []string{"MMMCTL_TOKEN_FILE"},
+				Usage: "bearer token `FILE` for --api (default: the configuration's api_token_file)"},
+			jsonFlag,
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second,
+				Usage: "give up after this `DURATION` (connecting, waiting for a leader, the answer)"},
+			// Our MMM-style help command stops urfave/cli from adding -h.
+			cli.HelpFlag,
+		},
+		Commands: commands(),
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown command %q; see 'mmmctl help'", c.Args().First())
+			}
+			return usagef("no command given; see 'mmmctl help' or 'mmmctl --help'")
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to exit codes
+	}
+	a.OnUsageError = onUsageError
+	for _, cmd := range a.Commands {
+		setUsageError(cmd)
+	}
+	return a
+}
+
+func commands() []*cli.Command {
+	var cmds []*cli.Command
+	cmds = append(cmds, mmmCommands()...)
+	cmds = append(cmds, clusterCommands()...)
+	cmds = append(cmds, configCommand(), keepalivedCommand(), completionCommand())
+	return cmds
+}
+
+var jsonFlag = &cli.BoolFlag{Name: "json", Usage: "print the answer as JSON"}
+
+// wantJSON is true when --json was given globally or to the command.
+func wantJSON(c *cli.Context) bool {
+	for _, x := range c.Lineage() {
+		if x.Bool("json") {
+			return true
+		}
+	}
+	return false
+}
+
+// appContext is the one context of a command: --timeout from now.
+func appContext(c *cli.Context) (context.Context, context.CancelFunc) {
+	if d := c.Duration("timeout"); d > 0 {
+		return context.WithTimeout(c.Context, d)
+	}
+	return context.WithCancel(c.Context)
+}
+
+// exitError carries an exit code; printed says the message is out
+// already (an ERROR reply goes to stdout, as mmm_control printed it).
+type exitError struct {
+	code    int
+	err     error
+	printed bool
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return &exitError{code: ExitUsage, err: err}
+}
+
+func setUsageError(cmd *cli.Command) {
+	if cmd.OnUsageError == nil {
+		cmd.OnUsageError = onUsageError
+	}
+	for _, sub := range cmd.Subcommands {
+		setUsageError(sub)
+	}
+}
+
+// ExitCode maps an error of the tree to its exit code.
+func ExitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, api.ErrUnreachable):
+		return ExitUnreachable
+	case errors.Is(err, api.ErrUnauthorized):
+		return ExitUnauthorized
+	case errors.Is(err, api.ErrUnknownName), errors.Is(err, keepalived.ErrHost):
+		return ExitUnknown
+	case errors.Is(err, api.ErrRefused):
+		return ExitRefused
+	case errors.Is(err, api.ErrNoLeader), errors.Is(err, api.ErrUnavailable),
+		errors.Is(err, context.DeadlineExceeded):
+		return ExitUnavailable
+	case errors.Is(err, api.ErrBadRequest):
+		return ExitUsage
+	}
+	return ExitError
+}
+
+// Report writes err (one "mmmctl: " line per line of its text, unless it
+// was printed already) and returns the exit code.
+func Report(w io.Writer, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if !errors.As(err, &ee) || !ee.printed {
+		for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
+			fmt.Fprintf(w, "mmmctl: %s\n", line)
+		}
+	}
+	return ExitCode(err)
+}

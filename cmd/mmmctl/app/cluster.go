@@ -1,0 +1,209 @@
+package app
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+)
+
+// clusterCommands go beyond mmm_control: the raft group, the history,
+// the switchover.
+func clusterCommands() []*cli.Command {
+	return []*cli.Command{
+		{
+			Name: "status", Usage: "show raft members, leader, replication and semisync per host",
+			Flags: []cli.Flag{jsonFlag},
+			Description: "What the coordinator asked knows: the raft group, and for every host its\n" +
+				"MMM state, roles and the leader's latest look at its MySQL.\n\nExample:\n   mmmctl status\n   mmmctl --json status",
+			Action: statusAction,
+		},
+		{
+			Name: "history", Usage: "show transitions and actions with outcome and duration",
+			Flags: []cli.Flag{
+				&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 50, Usage: "show the newest `N` entries (0: all kept)"},
+				&cli.StringFlag{Name: "host", Usage: "only entries about `HOST`"},
+				jsonFlag,
+			},
+			Description: "The replicated history: MMM's log lines (event), admin commands (command)\n" +
+				"and the actions run for them (action), oldest first.\n\nExample:\n   mmmctl history -n 20\n   mmmctl history --host db2",
+			Action: historyAction,
+		},
+		{
+			Name: "switchover", Usage: "move the writer role to its peer (or --to HOST)",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "to", Usage: "target `HOST` (default: the other ONLINE host of the writer role)"},
+				jsonFlag,
+			},
+			Description: "A move_role of the active master role, refused like it (target not ONLINE,\n" +
+				"role on its preferred host in ACTIVE mode, ...). The coordinator hands\n" +
+				"over: close the old writer, fence it, catch the target up, promote it.\n" +
+				"mmmctl returns once the move is committed; follow it with mmmctl history.\n\n" +
+				"Example:\n   mmmctl switchover\n   mmmctl switchover --to db1",
+			Action: func(c *cli.Context) error {
+				if err := wantArgs(c, 0); err != nil {
+					return err
+				}
+				cl, err := connect(c)
+				if err != nil {
+					return err
+				}
+				ctx, cancel := appContext(c)
+				defer cancel()
+				resp, err := cl.Switchover(ctx, c.String("to"))
+				return printReply(c, resp, err)
+			},
+			BashComplete: completeHosts,
+		},
+	}
+}
+
+func statusAction(c *cli.Context) error {
+	if err := wantArgs(c, 0); err != nil {
+		return err
+	}
+	cl, err := connect(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := appContext(c)
+	defer cancel()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if wantJSON(c) {
+		return printJSON(c, st)
+	}
+	w := c.App.Writer
+	leader := st.Leader
+	if leader == "" {
+		leader = "none"
+	}
+	fmt.Fprintf(w, "Node %s, leader %s, term %d, applied index %d, mode %s\n\n", st.Node, leader, st.Term, st.Applied, st.Mode)
+	tw := table(c)
+	fmt.Fprintln(tw, "MEMBER\tADDRESS\tVOTER\tLEADER")
+	for _, m := range st.Members {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Host, m.Address, yesNo(m.Voter), map[bool]string{true: "*"}[m.Leader])
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = table(c)
+	fmt.Fprintln(tw, "HOST\tSTATE\tROLES\tREAD_ONLY\tMASTER\tIO\tSQL\tBEHIND\tSEMISYNC\tGTID")
+	var notes []string
+	for _, h := range st.Hosts {
+		o := h.Obs
+		if o == nil {
+			o = &api.HostObs{}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Host, h.State, orDash(strings.Join(h.Roles, ", ")),
+			onOff(o.ReadOnly), orDash(o.Master), orDash(o.IORunning), orDash(o.SQLRunning), behind(o.SecondsBehind),
+			semisync(o), orDash(o.GTIDExecuted))
+		switch {
+		case h.Obs == nil:
+			notes = append(notes, fmt.Sprintf("%s: not observed yet", h.Host))
+		case !o.Reachable:
+			notes = append(notes, fmt.Sprintf("%s: its coordinator does not answer (seen %s)", h.Host, o.Observed.Local().Format(timeFormat)))
+		}
+		if o.LastError != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", h.Host, o.LastError))
+		}
+	}
+	tw.Flush()
+	for _, n := range append(notes, st.Warnings...) {
+		fmt.Fprintf(w, "# %s\n", n)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func onOff(b *bool) string {
+	switch {
+	case b == nil:
+		return "-"
+	case *b:
+		return "ON"
+	}
+	return "OFF"
+}
+
+func behind(s *int64) string {
+	if s == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*s, 10)
+}
+
+func semisync(o *api.HostObs) string {
+	s := onOff(o.SemisyncOn)
+	if o.SemisyncPeers != nil && s == "ON" {
+		s += fmt.Sprintf(" (%d)", *o.SemisyncPeers)
+	}
+	return s
+}
+
+const timeFormat = "2006-01-02 15:04:05.000"
+
+func historyAction(c *cli.Context) error {
+	if err := wantArgs(c, 0); err != nil {
+		return err
+	}
+	limit, host := c.Int("limit"), c.String("host")
+	if limit < 0 {
+		return usagef("history: --limit must be ≥ 0")
+	}
+	cl, err := connect(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := appContext(c)
+	defer cancel()
+	fetch := limit
+	if host != "" {
+		fetch = 0 // filter all kept, then keep the newest
+	}
+	entries, err := cl.History(ctx, fetch)
+	if err != nil {
+		return err
+	}
+	if host != "" {
+		var mine []api.HistoryEntry
+		for _, e := range entries {
+			if e.Host == host || strings.Contains(e.Text, "'"+host+"'") {
+				mine = append(mine, e)
+			}
+		}
+		if limit > 0 && len(mine) > limit {
+			mine = mine[len(mine)-limit:]
+		}
+		entries = mine
+	}
+	if wantJSON(c) {
+		return printJSON(c, api.HistoryResponse{Entries: entries})
+	}
+	tw := table(c)
+	fmt.Fprintln(tw, "TIME\tKIND\tHOST\tOUTCOME\tDURATION\tWHAT")
+	for _, e := range entries {
+		what := strings.TrimSpace(e.Text)
+		if e.Error != "" {
+			what += ": " + e.Error
+		}
+		dur := "-"
+		if e.Duration > 0 {
+			dur = e.Duration.Round(time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(timeFormat), e.Kind, orDash(e.Host),
+			orDash(e.Outcome), dur, what)
+	}
+	return tw.Flush()
+}

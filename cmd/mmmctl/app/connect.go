@@ -1,0 +1,77 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+)
+
+// loadConfig loads FILE with an absolute path (keepalived.conf names it).
+// Its errors exit with ExitConfig.
+func loadConfig(path string) (*config.Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &exitError{code: ExitConfig, err: err}
+	}
+	cfg, err := config.Load(abs)
+	if err != nil {
+		return nil, &exitError{code: ExitConfig, err: err}
+	}
+	return cfg, nil
+}
+
+// localConfig is --config: nil without an error when the default file is
+// absent or unreadable (an operator's workstation, a non-root user), so
+// that the default socket or --api still work. A file given explicitly
+// must load.
+func localConfig(c *cli.Context) (*config.Config, error) {
+	path := c.String("config")
+	if !c.IsSet("config") {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil
+		}
+		f.Close()
+	}
+	cfg, err := loadConfig(path)
+	if err != nil && !c.IsSet("config") {
+		return nil, fmt.Errorf("%w\n(the default configuration %s; --config FILE or --api URL choose another)", err, path)
+	}
+	return cfg, err
+}
+
+// connect returns the client of the coordinator the flags name: --api,
+// else the `this` host's api_socket from --config, else the default
+// socket. A token file comes from --token-file or api_token_file.
+func connect(c *cli.Context) (*api.Client, error) {
+	opts := api.ClientOptions{URL: c.String("api"), TokenFile: c.String("token-file")}
+	cfg, err := localConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		if h := cfg.ThisHost(); h != nil {
+			opts.Socket = h.APISocket
+		}
+		if opts.URL != "" && opts.TokenFile == "" {
+			opts.TokenFile = cfg.Coordinator.APITokenFile
+		}
+	}
+	if opts.URL == "" {
+		opts.TokenFile = "" // the socket needs none
+	}
+	cl, err := api.NewClient(opts)
+	switch {
+	case errors.Is(err, api.ErrBadRequest):
+		return nil, &exitError{code: ExitUsage, err: err}
+	case err != nil:
+		return nil, &exitError{code: ExitUnauthorized, err: err}
+	}
+	return cl, nil
+}
