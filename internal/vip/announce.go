@@ -199,6 +199,8 @@ func (m *Manager) collect(ctx context.Context, end time.Time, fn func(*arp.Packe
 			return context.DeadlineExceeded
 		case isTimeout(err):
 			return nil
+		case pastLinkDown(err):
+			continue
 		case err != nil:
 			return err
 		}
@@ -214,15 +216,23 @@ func (m *Manager) drain() error {
 			return err
 		}
 		_, _, err := m.conn.Read()
-		if isTimeout(err) {
+		switch {
+		case isTimeout(err):
 			return nil
-		}
-		if err != nil {
+		case pastLinkDown(err):
+			continue
+		case err != nil:
 			return err
 		}
 	}
 	return nil
 }
+
+// pastLinkDown reports the error a packet socket keeps from the last time
+// its interface went down (the kernel sets it on NETDEV_DOWN and returns
+// it once, on the next read). The socket works again once the link is up;
+// if the link is still down, the next write says so.
+func pastLinkDown(err error) bool { return errors.Is(err, unix.ENETDOWN) }
 
 func isTimeout(err error) bool {
 	var ne net.Error

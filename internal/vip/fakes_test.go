@@ -122,7 +122,10 @@ type fakeARP struct {
 	answers   map[netip.Addr][]*arp.Packet
 	sent      []frame
 	writeErr  error
+	garpErr   error // fails announcement writes only
 	readErr   error
+	readOnce  []error // returned by the next reads, one each
+	probeErr  error   // joins readOnce when the first probe is written
 	deadlines int
 }
 
@@ -130,8 +133,14 @@ func (f *fakeARP) WriteTo(p *arp.Packet, to net.HardwareAddr) error {
 	if f.writeErr != nil {
 		return f.writeErr
 	}
+	if f.garpErr != nil && !p.SenderIP.IsUnspecified() {
+		return f.garpErr
+	}
 	f.sent = append(f.sent, frame{p, to})
 	if p.SenderIP.IsUnspecified() {
+		if f.probeErr != nil {
+			f.readOnce, f.probeErr = append(f.readOnce, f.probeErr), nil
+		}
 		f.queued = append(f.queued, f.answers[p.TargetIP]...)
 		delete(f.answers, p.TargetIP) // one answer per address suffices
 	}
@@ -141,6 +150,11 @@ func (f *fakeARP) WriteTo(p *arp.Packet, to net.HardwareAddr) error {
 func (f *fakeARP) Read() (*arp.Packet, *ethernet.Frame, error) {
 	if f.readErr != nil {
 		return nil, nil, f.readErr
+	}
+	if len(f.readOnce) > 0 {
+		err := f.readOnce[0]
+		f.readOnce = f.readOnce[1:]
+		return nil, nil, err
 	}
 	if len(f.queued) == 0 {
 		return nil, nil, &net.OpError{Op: "read", Net: "packet", Err: os.ErrDeadlineExceeded}

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/netip"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 var errBoom = errors.New("boom")
@@ -104,6 +108,24 @@ func TestAdd(t *testing.T) {
 			probes:    2,
 		},
 		{
+			name:      "added by someone else meanwhile: theirs to announce",
+			addrs:     []string{"198.18.0.12/24"},
+			setup:     func(nl *fakeNetlink, _ *fakeARP) { nl.addErr = unix.EEXIST },
+			ip:        vip1,
+			wantAddrs: []string{"198.18.0.12/24"},
+			probes:    2,
+		},
+		{
+			name:      "announcement cannot be sent: added, and the error says so",
+			addrs:     []string{"198.18.0.12/24"},
+			setup:     func(_ *fakeNetlink, c *fakeARP) { c.garpErr = errBoom },
+			ip:        vip1,
+			wantAdded: true,
+			wantErr:   errBoom,
+			wantAddrs: []string{"198.18.0.12/24", "198.18.0.101/32"},
+			probes:    2,
+		},
+		{
 			name:      "probe cannot be sent: not added",
 			addrs:     []string{"198.18.0.12/24"},
 			setup:     func(_ *fakeNetlink, c *fakeARP) { c.writeErr = errBoom },
@@ -118,6 +140,20 @@ func TestAdd(t *testing.T) {
 			ip:        vip1,
 			wantErr:   errBoom,
 			wantAddrs: []string{"198.18.0.12/24"},
+		},
+		{
+			name:  "the socket's error from a past link down is skipped",
+			addrs: []string{"198.18.0.12/24"},
+			setup: func(_ *fakeNetlink, c *fakeARP) {
+				down := &net.OpError{Op: "read", Err: os.NewSyscallError("recvfrom", unix.ENETDOWN)}
+				c.readOnce, c.probeErr = []error{down}, down // seen while draining, then while collecting
+			},
+			answers:   map[netip.Addr][]*arp.Packet{vip1: {answer(otherMAC, vip1)}},
+			ip:        vip1,
+			wantErr:   ErrDuplicate,
+			wantDup:   &DuplicateError{IP: vip1, MAC: otherMAC},
+			wantAddrs: []string{"198.18.0.12/24"},
+			probes:    1,
 		},
 		{
 			name:      "interface missing",
@@ -387,5 +423,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	want := Options{DefaultGarpCount, DefaultGarpInterval, DefaultProbeCount, DefaultProbeInterval}
 	if m.opts != want {
 		t.Errorf("defaults %+v, want %+v", m.opts, want)
+	}
+}
+
+func TestDuplicateErrorNamesIPAndMAC(t *testing.T) {
+	for _, d := range []*DuplicateError{{IP: vip1, MAC: otherMAC}, {IP: vip1, MAC: otherMAC, Probing: true}} {
+		msg := d.Error()
+		if !strings.Contains(msg, vip1.String()) || !strings.Contains(msg, otherMAC.String()) || !strings.HasPrefix(msg, "vip: ") {
+			t.Errorf("%q does not name %s and %s", msg, vip1, otherMAC)
+		}
 	}
 }
