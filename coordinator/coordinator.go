@@ -1,0 +1,432 @@
+package coordinator
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+)
+
+// Options configure a Coordinator.
+type Options struct {
+	Config *config.Config
+	// Host is this coordinator's host name; default Config.This.
+	Host string
+	// Witness: no MySQL, no VIPs, no track file (also implied by a host
+	// of mode witness).
+	Witness bool
+	Logger  *slog.Logger
+	// Prober runs MMM's checks on the leader (the checks package).
+	Prober Prober
+	// Inspector reads read_only, replication and GTID of every host on
+	// the leader; nil: none (NewSQLInspector is the real one).
+	Inspector Inspector
+	// Executors by action kind. CloseWriter and OpenWriter are built in
+	// (the writer gates); a kind without one is recorded as skipped.
+	Executors map[string]Executor
+	Retry     RetryPolicy
+	// Metrics receives the coordinator's collectors; nil: a new registry.
+	Metrics *Metrics
+	// LeadershipTransfer keeps the raft leadership off the writer host,
+	// so that the writer host's death does not also cost an election.
+	LeadershipTransfer bool
+
+	// Test seams; nil means the real thing.
+	Transport raft.Transport // default: TCP on the host's raft_address
+	Stores    *Stores        // default: raft-boltdb and snapshots under data_dir
+	// Send delivers a report to the leader; default: over the raft port.
+	Send   func(ctx context.Context, leaderID, leaderAddr string, r Report) error
+	Now    func() time.Time
+	Uptime func() (float64, error)     // default: /proc/uptime
+	VIPs   func() ([]netip.Addr, bool) // default: role IPs on vip_interface
+}
+
+// Coordinator is one member of the coordinators' raft group.
+type Coordinator struct {
+	opts      Options
+	cfg       *config.Config
+	host      string
+	witness   bool
+	trackFile string
+	log       *slog.Logger
+	spec      fsm.Spec
+	peers     []Peer
+	execs     map[string]Executor
+
+	replica  *Replica
+	node     *node
+	listener *peerListener
+	client   reportClient
+	book     *reportBook
+	local    *local
+	metrics  *Metrics
+	timingP  atomic.Pointer[Timing]
+
+	leading  atomic.Bool
+	replayed atomic.Uint64
+
+	obsMu sync.Mutex
+	obs   map[string]api.HostObs // the leader's latest inspection per host
+
+	lastWriter string // metrics: the last non-empty writer (failovers)
+}
+
+// New builds a coordinator and starts its raft node (bootstrapping the
+// group from the configuration on first start). Run runs it.
+func New(opts Options) (*Coordinator, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: no configuration", ErrConfig)
+	}
+	if opts.Host == "" {
+		opts.Host = cfg.This
+	}
+	h := cfg.Host(opts.Host)
+	if h == nil {
+		return nil, fmt.Errorf("%w: host %q is not in the configuration", ErrConfig, opts.Host)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Coordinator{opts: opts, cfg: cfg, host: h.Name, witness: opts.Witness || h.Mode == config.HostModeWitness,
+		trackFile: h.TrackFile, log: opts.Logger, spec: fsm.SpecFromConfig(cfg), book: newReportBook(),
+		obs: map[string]api.HostObs{}, metrics: opts.Metrics}
+	if c.metrics == nil {
+		c.metrics = NewMetrics()
+	}
+	c.timingP.Store(TimingFromConfig(cfg))
+	c.replayed.Store(math.MaxUint64)
+	for _, name := range cfg.Coordinator.RaftPeers {
+		p := cfg.Host(name)
+		if p == nil {
+			return nil, fmt.Errorf("%w: raft peer %q is not a host", ErrConfig, name)
+		}
+		c.peers = append(c.peers, Peer{ID: p.Name, Address: p.RaftAddress})
+	}
+	if !c.isPeer(c.host) {
+		return nil, fmt.Errorf("%w: host %q is not one of raft_peers %v", ErrConfig, c.host, cfg.Coordinator.RaftPeers)
+	}
+	var err error
+	c.replica, err = NewReplica(c.spec, cfg.Coordinator.HistorySize, c.hooks())
+	if err != nil {
+		return nil, err
+	}
+	c.execs = map[string]Executor{}
+	for k, e := range opts.Executors {
+		c.execs[k] = e
+	}
+	c.execs[KindOpenWriter] = gateExecutor{c.replica}
+	c.execs[KindCloseWriter] = gateExecutor{c.replica}
+	c.local = newLocal(c)
+
+	st := InmemStores()
+	if opts.Stores != nil {
+		st = *opts.Stores
+	} else if st, err = OpenStores(h.DataDir, c.log); err != nil {
+		return nil, err
+	}
+	trans := opts.Transport
+	if trans == nil {
+		c.listener, err = listenPeers(h.RaftAddress, c.handleReport, c.log)
+		if err != nil {
+			closeStores(st)
+			return nil, err
+		}
+		trans = newTCPTransport(c.listener, c.log)
+	}
+	c.node, err = startNode(c.host, c.peers, RaftTiming{
+		Heartbeat: cfg.Coordinator.RaftHeartbeatTimeout, Election: cfg.Coordinator.RaftElectionTimeout,
+		LeaderLease: cfg.Coordinator.RaftLeaderLeaseTimeout}, c.replica, st, trans, c.log)
+	if err != nil {
+		if c.listener != nil {
+			c.listener.Close()
+		}
+		closeStores(st)
+		return nil, err
+	}
+	c.replayed.Store(c.node.replayed)
+	c.metrics.attach(c)
+	return c, nil
+}
+
+func closeStores(st Stores) {
+	if st.closer != nil {
+		st.closer.Close()
+	}
+}
+
+// Run runs the coordinator until ctx ends, then shuts it down: the track
+// file is closed first, then raft stops. It returns raft's shutdown error.
+func (c *Coordinator) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(ctx) }()
+	}
+	run(c.watchLeadership)
+	run(c.local.runTrack)
+	run(c.local.runReports)
+	if !c.witness {
+		run(c.watchMySQL)
+		run(c.watchFifo)
+	}
+	<-ctx.Done()
+	wg.Wait()
+	c.client.Close()
+	if c.opts.Inspector != nil {
+		if cl, ok := c.opts.Inspector.(interface{ Close() error }); ok {
+			cl.Close()
+		}
+	}
+	return c.node.shutdown()
+}
+
+// watchLeadership runs the monitor while this node leads. raft's
+// LeaderCh may drop signals, so the state is also polled.
+func (c *Coordinator) watchLeadership(ctx context.Context) {
+	var run *leaderRun
+	stop := func() {
+		if run != nil {
+			run.stop()
+			run = nil
+			c.leading.Store(false)
+		}
+	}
+	defer stop()
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if run != nil && run.finished() {
+			stop() // lead gave up by itself; start again if still leading
+		}
+		switch leader := c.node.isLeader(); {
+		case leader && run == nil:
+			c.leading.Store(true)
+			run = startLeaderRun(ctx, c.lead)
+		case !leader:
+			stop()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.node.raft.LeaderCh():
+		case <-t.C:
+		}
+	}
+}
+
+// leaderRun is one term's monitor goroutine.
+type leaderRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startLeaderRun(ctx context.Context, f func(context.Context)) *leaderRun {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &leaderRun{cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); f(ctx) }()
+	return r
+}
+
+func (r *leaderRun) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func (r *leaderRun) finished() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// maybeTransfer hands the raft leadership to another reachable member
+// when this node's host is the writer (Options.LeadershipTransfer), no
+// action is pending and the last attempt is 30 s ago. Hosts that cannot
+// be writer are preferred.
+func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
+	if !c.opts.LeadershipTransfer || len(v.Pending) > 0 || c.now().Sub(last) < 30*time.Second {
+		return false
+	}
+	if c.spec.ActiveMasterRole == "" || v.State.Owner(c.spec.ActiveMasterRole) != c.host {
+		return false
+	}
+	var target *Peer
+	for _, preferNonMaster := range []bool{true, false} {
+		for i, p := range c.peers {
+			if p.ID == c.host || !c.node.peerReachable(p.ID, c.now(), c.cfg.Coordinator.Lease/4) {
+				continue
+			}
+			if preferNonMaster && c.canBeWriter(p.ID) {
+				continue
+			}
+			target = &c.peers[i]
+			break
+		}
+		if target != nil {
+			break
+		}
+	}
+	if target == nil {
+		return false
+	}
+	c.log.Info("handing the raft leadership away from the writer host", "to", target.ID)
+	go func() {
+		if err := c.node.raft.LeadershipTransferToServer(raft.ServerID(target.ID), raft.ServerAddress(target.Address)).Error(); err != nil {
+			c.log.Warn("leadership transfer failed", "to", target.ID, "err", err)
+		}
+	}()
+	return true
+}
+
+func (c *Coordinator) canBeWriter(host string) bool {
+	if r := c.cfg.WriterRole(); r != nil {
+		for _, h := range r.Hosts {
+			if h == host {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *Coordinator) isPeer(host string) bool {
+	for _, p := range c.peers {
+		if p.ID == host {
+			return true
+		}
+	}
+	return false
+}
+
+// handleReport takes a report from a coordinator (the leader only): it
+// is kept for the next round, and an urgent one is proposed at once.
+func (c *Coordinator) handleReport(ctx context.Context, r Report) error {
+	if !c.node.isLeader() {
+		return ErrNotLeader
+	}
+	known := false
+	for _, h := range c.spec.Hosts {
+		known = known || h.Name == r.Host
+	}
+	if !known {
+		return fmt.Errorf("%w: report from unknown host %q", ErrConfig, r.Host)
+	}
+	c.book.put(r)
+	if !r.Urgent || !c.replica.Started() {
+		return nil
+	}
+	v := c.replica.View()
+	in := c.book.inputs(&v.State, r.Host, true)
+	if len(in) == 0 {
+		return nil
+	}
+	return c.propose(ctx, in)
+}
+
+// sendReport delivers this host's report to the leader (itself included).
+func (c *Coordinator) sendReport(ctx context.Context, r Report) error {
+	id, addr := c.node.leader()
+	switch {
+	case id == "":
+		return ErrNoLeader
+	case id == c.host:
+		return c.handleReport(ctx, r)
+	case c.opts.Send != nil:
+		return c.opts.Send(ctx, id, addr, r)
+	}
+	return c.client.Send(ctx, addr, r)
+}
+
+// Reload applies what can change safely at run time: the check timings.
+func (c *Coordinator) Reload(cfg *config.Config) {
+	c.timingP.Store(TimingFromConfig(cfg))
+}
+
+func (c *Coordinator) timing() *Timing { return c.timingP.Load() }
+
+func (c *Coordinator) now() time.Time {
+	if c.opts.Now != nil {
+		return c.opts.Now()
+	}
+	return time.Now()
+}
+
+func (c *Coordinator) uptime() (float64, error) {
+	if c.opts.Uptime != nil {
+		return c.opts.Uptime()
+	}
+	return hostUptime()
+}
+
+func (c *Coordinator) vips() ([]netip.Addr, bool) {
+	if c.opts.VIPs != nil {
+		return c.opts.VIPs()
+	}
+	h := c.cfg.Host(c.host)
+	var ips []netip.Addr
+	for _, r := range c.cfg.Roles {
+		ips = append(ips, r.IPs...)
+	}
+	return interfaceVIPs(h.VIPInterface, ips)
+}
+
+func (c *Coordinator) setObs(o api.HostObs) {
+	c.obsMu.Lock()
+	defer c.obsMu.Unlock()
+	c.obs[o.Host] = o
+}
+
+// IsLeader reports whether this coordinator is the raft leader.
+func (c *Coordinator) IsLeader() bool { return c.node.isLeader() }
+
+// Leader returns the leader's host name, "" when none is known.
+func (c *Coordinator) Leader() string {
+	id, _ := c.node.leader()
+	return id
+}
+
+// Replica gives read access to the replicated state.
+func (c *Coordinator) Replica() *Replica { return c.replica }
+
+// Host is this coordinator's host name.
+func (c *Coordinator) Host() string { return c.host }
+
+// hooks log the state machine's events on the leader and count actions
+// and failovers, for entries that are news (not replayed at start).
+func (c *Coordinator) hooks() Hooks {
+	fresh := func(index uint64) bool { return index > c.replayed.Load() }
+	return Hooks{
+		Event: func(index uint64, at time.Time, ev fsm.Event) {
+			if fresh(index) && c.leading.Load() {
+				c.log.Log(context.Background(), ev.Level.Slog(), ev.Text, "component", "mmm")
+			}
+		},
+		Result: func(index uint64, p PendingAction, r ActionResult) {
+			if fresh(index) {
+				c.metrics.countAction(p.Kind, r.Outcome)
+			}
+		},
+		Writer: func(index uint64, from, to string) {
+			if to == "" {
+				return
+			}
+			if fresh(index) && c.lastWriter != "" && c.lastWriter != to {
+				c.metrics.countFailover()
+			}
+			c.lastWriter = to
+		},
+	}
+}

@@ -1,0 +1,247 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+)
+
+func hostState(c *Coordinator, host string) fsm.HostState {
+	v := c.Replica().View()
+	if h := v.State.Host(host); h != nil {
+		return h.State
+	}
+	return fsm.StateUnknown
+}
+
+func command(t *testing.T, c *Coordinator, line string) fsm.Reply {
+	t.Helper()
+	cmd, err := fsm.ParseCommand(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, err := c.Command(ctx, cmd)
+	if err != nil {
+		t.Fatalf("%s on %s: %v", line, c.Host(), err)
+	}
+	return r
+}
+
+// TestClusterReplicates: a leader is elected, the monitor starts the
+// state machine (db1, the writable master, becomes the writer and its
+// track file opens), a command applied on the leader is seen on every
+// node, and a follower answers commands with *api.NotLeaderError.
+func TestClusterReplicates(t *testing.T) {
+	tc := newTestCluster(t, nil)
+	l := tc.leader()
+	eventually(t, 10*time.Second, "every node sees db1 ONLINE and writer", func() bool {
+		for _, h := range []string{"db1", "db2", "db3"} {
+			v := tc.node(h).Replica().View()
+			if hostState(tc.node(h), "db1") != fsm.StateOnline || v.Writer != "db1" {
+				return false
+			}
+		}
+		return true
+	})
+	eventually(t, 5*time.Second, "db1's track file eligible", func() bool { return trackEligible(t, tc.cfg.Host("db1").TrackFile) })
+	for _, h := range []string{"db2", "db3"} {
+		if trackEligible(t, tc.cfg.Host(h).TrackFile) {
+			t.Errorf("%s's track file is eligible", h)
+		}
+	}
+	setOnline(t, l, "db3")
+	if r := command(t, l, "set_offline db3"); !r.OK {
+		t.Fatalf("set_offline db3: %+v", r)
+	}
+	eventually(t, 5*time.Second, "db3 ADMIN_OFFLINE on every node", func() bool {
+		for _, h := range []string{"db1", "db2", "db3"} {
+			if hostState(tc.node(h), "db3") != fsm.StateAdminOffline {
+				return false
+			}
+		}
+		return true
+	})
+	for _, h := range []string{"db1", "db2", "db3"} {
+		c := tc.node(h)
+		if c == l {
+			continue
+		}
+		_, err := c.Command(context.Background(), fsm.Command{Op: fsm.OpMode})
+		var nl *api.NotLeaderError
+		if !errors.As(err, &nl) || nl.Leader != l.Host() || nl.LeaderAPI != tc.cfg.Host(l.Host()).APIAddress {
+			t.Errorf("%s: Command = %v, want NotLeaderError naming %s", h, err, l.Host())
+		}
+		snap, err := c.Snapshot(context.Background())
+		if err != nil || snap.Leader != l.Host() || len(snap.Members) != 3 {
+			t.Errorf("%s: Snapshot = %+v, %v", h, snap, err)
+		}
+	}
+	hist, _ := l.History(context.Background(), 0)
+	if !hasHistory(hist, "command", "set_offline db3") || !hasHistory(hist, "action", "open-writer db1") {
+		t.Errorf("history lacks the command or the open-writer action: %+v", hist)
+	}
+}
+
+// setOnline waits for the startup and sets host ONLINE (it starts in
+// AWAITING_RECOVERY: auto_set_online is off).
+func setOnline(t *testing.T, c *Coordinator, host string) {
+	t.Helper()
+	eventually(t, 10*time.Second, host+" AWAITING_RECOVERY", func() bool { return hostState(c, host) == fsm.StateAwaitingRecovery })
+	if r := command(t, c, "set_online "+host); !r.OK {
+		t.Fatalf("set_online %s: %+v", host, r)
+	}
+}
+
+func hasHistory(h []api.HistoryEntry, kind, text string) bool {
+	for _, e := range h {
+		if e.Kind == kind && len(e.Text) >= len(text) && e.Text[:len(text)] == text {
+			return true
+		}
+	}
+	return false
+}
+
+// TestLeaderKilled: after the leader dies another node leads, the
+// ADMIN_OFFLINE host and the history survive, and the killed node
+// catches up when it comes back.
+func TestLeaderKilled(t *testing.T) {
+	tc := newTestCluster(t, nil)
+	l := tc.leader()
+	setOnline(t, l, "db3")
+	if r := command(t, l, "set_offline db3"); !r.OK {
+		t.Fatalf("set_offline db3: %+v", r)
+	}
+	old := l.Host()
+	tc.kill(old)
+	start := time.Now()
+	nl := tc.leader()
+	t.Logf("new leader %s after %v", nl.Host(), time.Since(start))
+	if nl.Host() == old {
+		t.Fatalf("the killed node %s leads", old)
+	}
+	if got := hostState(nl, "db3"); got != fsm.StateAdminOffline {
+		t.Errorf("db3 is %s on the new leader, want ADMIN_OFFLINE", got)
+	}
+	hist, _ := nl.History(context.Background(), 0)
+	if !hasHistory(hist, "command", "set_offline db3") {
+		t.Errorf("new leader's history lacks set_offline db3")
+	}
+	if r := command(t, nl, "set_online db3"); !r.OK {
+		t.Fatalf("set_online db3 on the new leader: %+v", r)
+	}
+	back := tc.start(old)
+	eventually(t, 10*time.Second, "the restarted node catches up", func() bool {
+		return back.Replica().Applied() >= nl.Replica().Applied() && hostState(back, "db3") == fsm.StateOnline
+	})
+}
+
+// blockingExecutor blocks every promote until its context ends (the
+// leader is killed) unless released; it counts what it ran.
+type blockingExecutor struct {
+	release atomic.Bool
+	started chan string
+	ran     atomic.Int32
+	host    string
+}
+
+func (b *blockingExecutor) Execute(ctx context.Context, a fsm.Action) error {
+	select {
+	case b.started <- b.host:
+	default:
+	}
+	if b.release.Load() {
+		b.ran.Add(1)
+		return nil
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestPendingActionRerunByNewLeader: the first leader dies while it
+// executes the startup's promote; the next leader runs it again and the
+// writer gate opens only after that.
+func TestPendingActionRerunByNewLeader(t *testing.T) {
+	started := make(chan string, 8)
+	ex := map[string]*blockingExecutor{}
+	execs := map[string]map[string]Executor{}
+	for _, h := range []string{"db1", "db2", "db3"} {
+		ex[h] = &blockingExecutor{started: started, host: h}
+		execs[h] = map[string]Executor{KindPromote: ex[h]}
+	}
+	tc := newTestCluster(t, execs)
+	first := tc.leader()
+	var runner string
+	select {
+	case runner = <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the leader never started the promote")
+	}
+	if runner != first.Host() {
+		t.Fatalf("promote started on %s, leader is %s", runner, first.Host())
+	}
+	if w := first.Replica().Writer(); w != "" {
+		t.Fatalf("writer gate %q open before the promote finished", w)
+	}
+	for _, e := range ex {
+		e.release.Store(true)
+	}
+	tc.kill(first.Host())
+	nl := tc.leader()
+	eventually(t, 10*time.Second, "the new leader finishes the promote and opens db1's gate", func() bool {
+		return nl.Replica().Writer() == "db1" && len(nl.Replica().Pending()) == 0
+	})
+	if n := ex[nl.Host()].ran.Load(); n != 1 {
+		t.Errorf("the new leader ran promote %d times, want 1", n)
+	}
+	if n := ex[first.Host()].ran.Load(); n != 0 {
+		t.Errorf("the killed leader finished promote %d times", n)
+	}
+}
+
+// TestLeaseClosesTrackFile: the writer's node cut off from the others
+// closes its track file within the lease, while the majority elects a
+// leader without it.
+func TestLeaseClosesTrackFile(t *testing.T) {
+	tc := newTestCluster(t, nil)
+	tc.leader()
+	path := tc.cfg.Host("db1").TrackFile
+	eventually(t, 10*time.Second, "db1's track file eligible", func() bool { return trackEligible(t, path) })
+	cut := time.Now()
+	tc.trans["db1"].DisconnectAll()
+	for h, tr := range tc.trans {
+		if h != "db1" {
+			tr.Disconnect(tc.trans["db1"].LocalAddr())
+		}
+	}
+	lease := tc.cfg.Coordinator.Lease
+	eventually(t, 10*lease, "db1's track file closed after the cut", func() bool { return !trackEligible(t, path) })
+	t.Logf("closed %v after the cut (lease %v)", time.Since(cut).Round(time.Millisecond), lease)
+}
+
+// TestDispatcherSkipsWithoutExecutor: actions of a kind without an
+// executor (promote, reader VIPs here) are recorded as skipped, not
+// claimed done, and do not block the ones after them.
+func TestDispatcherSkipsWithoutExecutor(t *testing.T) {
+	tc := newTestCluster(t, nil)
+	l := tc.leader()
+	eventually(t, 10*time.Second, "no pending actions", func() bool {
+		return l.Replica().Started() && len(l.Replica().Pending()) == 0
+	})
+	hist, _ := l.History(context.Background(), 0)
+	found := false
+	for _, e := range hist {
+		if e.Kind == "action" && e.Outcome == OutcomeSkipped.String() && e.Error == "no executor" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no action recorded as skipped: %+v", hist)
+	}
+}

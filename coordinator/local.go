@@ -1,0 +1,244 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
+)
+
+// local is this coordinator's share of the committed state, applied to
+// its own host: the keepalived track_file, under a lease, and the
+// reports about the host that only it can make.
+type local struct {
+	c *Coordinator
+
+	mu       sync.Mutex
+	vrrp     fsm.VRRPState
+	evidence *fsm.Evidence
+	urgent   chan struct{} // a report must go out now
+
+	// track_file state, owned by runTrack.
+	written     bool
+	eligible    bool
+	lastAssert  time.Time
+	leaseLostAt time.Time // when the lease was last seen lost (metrics, logs)
+}
+
+func newLocal(c *Coordinator) *local {
+	return &local{c: c, urgent: make(chan struct{}, 1)}
+}
+
+// trackInterval is how often the lease is checked: a tenth of it, so
+// that the track file closes within lease + lease/10.
+func (l *local) trackInterval() time.Duration {
+	return min(max(l.c.cfg.Coordinator.Lease/10, 10*time.Millisecond), 250*time.Millisecond)
+}
+
+// runTrack keeps the track file in line with the committed state and the
+// lease: eligible only while the committed state makes this host the
+// writer (its role and an executed OpenWriter) AND this node has heard
+// from a leader within the lease. It writes "ineligible" first thing, so
+// a restarted coordinator never inherits an open file.
+func (l *local) runTrack(ctx context.Context) {
+	if l.c.witness {
+		return
+	}
+	t := time.NewTicker(l.trackInterval())
+	defer t.Stop()
+	for {
+		changed := l.c.replica.Changed()
+		l.applyTrack()
+		select {
+		case <-ctx.Done():
+			l.closeTrack("shutting down")
+			return
+		case <-changed:
+		case <-t.C:
+		}
+	}
+}
+
+// applyTrack evaluates and writes the track file once.
+func (l *local) applyTrack() {
+	now := l.c.now()
+	leaseOK := l.c.node.leaseOK(now, l.c.cfg.Coordinator.Lease)
+	writer := l.c.replica.Writer() == l.c.host
+	want := writer && leaseOK
+	why := "the committed state makes this host the writer"
+	switch {
+	case !leaseOK:
+		why = fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", l.c.cfg.Coordinator.Lease)
+		if l.leaseLostAt.IsZero() {
+			l.leaseLostAt = now
+		}
+	case !writer:
+		why = "the committed state does not make this host the writer"
+	}
+	if leaseOK {
+		l.leaseLostAt = time.Time{}
+	}
+	l.c.metrics.setLease(leaseOK, want)
+	if l.written && want == l.eligible && now.Sub(l.lastAssert) < 5*time.Second {
+		return
+	}
+	if l.written && want == l.eligible {
+		// Re-assert now and then: keepalived reads a missing file as
+		// eligible, so a file deleted by hand must come back.
+		l.lastAssert = now
+		if got, err := keepalived.ReadTrackFile(l.c.trackFile); err == nil && got == want {
+			return
+		}
+	}
+	if err := keepalived.WriteTrackFile(l.c.trackFile, want); err != nil {
+		l.c.log.Error("writing the track file", "path", l.c.trackFile, "err", err)
+		return
+	}
+	if !l.written || want != l.eligible {
+		lvl := "closed"
+		if want {
+			lvl = "opened"
+		}
+		l.c.log.Warn("writer eligibility "+lvl, "host", l.c.host, "path", l.c.trackFile, "why", why)
+	}
+	l.written, l.eligible, l.lastAssert = true, want, now
+}
+
+func (l *local) closeTrack(why string) {
+	if err := keepalived.WriteTrackFile(l.c.trackFile, false); err != nil {
+		l.c.log.Error("writing the track file", "path", l.c.trackFile, "err", err)
+		return
+	}
+	if l.eligible {
+		l.c.log.Warn("writer eligibility closed", "host", l.c.host, "path", l.c.trackFile, "why", why)
+	}
+	l.eligible = false
+}
+
+// setVRRP records keepalived's state and reports a change at once.
+func (l *local) setVRRP(s fsm.VRRPState) {
+	l.mu.Lock()
+	changed := l.vrrp != s
+	l.vrrp = s
+	l.mu.Unlock()
+	if changed {
+		l.kick()
+	}
+}
+
+// setEvidence records definitive evidence that mysqld is gone (nil: it
+// answers again) and reports new evidence at once.
+func (l *local) setEvidence(e *fsm.Evidence) {
+	l.mu.Lock()
+	changed := (l.evidence == nil) != (e == nil)
+	l.evidence = e
+	l.mu.Unlock()
+	if changed && e != nil {
+		l.kick()
+	}
+}
+
+func (l *local) kick() {
+	select {
+	case l.urgent <- struct{}{}:
+	default:
+	}
+}
+
+// report builds this host's report.
+func (l *local) report(urgent bool) Report {
+	l.mu.Lock()
+	r := Report{Host: l.c.host, Sent: l.c.now(), VRRP: l.vrrp, Evidence: l.evidence, Urgent: urgent}
+	l.mu.Unlock()
+	if up, err := l.c.uptime(); err == nil {
+		r.Uptime = up
+	}
+	r.VIPs, r.VIPsKnown = l.c.vips()
+	return r
+}
+
+// runReports sends this host's report to the leader every base period,
+// and at once when something urgent happened. A failed send is retried
+// by the next one; the leader proposes only what its state lacks.
+func (l *local) runReports(ctx context.Context) {
+	if l.c.witness || l.c.spec.Hosts == nil {
+		return
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	failing := false
+	for {
+		urgent := false
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-l.urgent:
+			urgent = true
+		}
+		err := l.c.sendReport(ctx, l.report(urgent))
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			l.c.log.Warn("cannot report to the leader; retrying every period", "err", err)
+			failing = true
+		case err == nil && failing:
+			l.c.log.Info("reporting to the leader again")
+			failing = false
+		}
+		if urgent && err != nil {
+			// Evidence must arrive: retry soon rather than next period.
+			t.Reset(200 * time.Millisecond)
+			continue
+		}
+		t.Reset(l.c.timing().base())
+	}
+}
+
+// hostUptime reads /proc/uptime.
+func hostUptime() (float64, error) {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0, errors.New("coordinator: /proc/uptime is empty")
+	}
+	return strconv.ParseFloat(f[0], 64)
+}
+
+// interfaceVIPs returns the role IPs among the addresses of iface.
+func interfaceVIPs(iface string, roleIPs []netip.Addr) ([]netip.Addr, bool) {
+	if iface == "" {
+		return nil, false
+	}
+	ifc, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, false
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return nil, false
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		p, err := netip.ParsePrefix(a.String())
+		if err != nil {
+			continue
+		}
+		if ip := p.Addr().Unmap(); slices.Contains(roleIPs, ip) {
+			out = append(out, ip)
+		}
+	}
+	return out, true
+}

@@ -1,0 +1,207 @@
+package coordinator
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
+)
+
+type fakeConn struct{ pingErr error }
+
+func (c *fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("no") }
+func (c *fakeConn) Close() error                        { return nil }
+func (c *fakeConn) Begin() (driver.Tx, error)           { return nil, errors.New("no") }
+func (c *fakeConn) Ping(context.Context) error          { return c.pingErr }
+
+func TestMySQLWatch(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	missing := &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ENOENT)}
+	denied := errors.New("Error 1045: Access denied")
+	tests := []struct {
+		name    string
+		steps   []error // connect errors, nil = connects (and the ping then fails once)
+		want    []string
+		warning bool
+	}{
+		{"refused is evidence, once", []error{refused, refused}, []string{"socket-refused"}, false},
+		{"missing socket is evidence", []error{missing}, []string{"socket-refused"}, false},
+		{"back after evidence clears it", []error{refused, nil}, []string{"socket-refused", "clear"}, false},
+		{"access denied proves nothing", []error{denied, denied}, nil, true},
+		{"connects: nothing to say", []error{nil}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			i := 0
+			w := mysqlWatch{socket: "/x.sock", host: "db1", now: func() time.Time { return t0 },
+				connect: func(context.Context) (driver.Conn, error) {
+					err := tt.steps[i]
+					i++
+					if err != nil {
+						return nil, err
+					}
+					return &fakeConn{}, nil
+				},
+				report: func(e *fsm.Evidence) {
+					if e == nil {
+						got = append(got, "clear")
+						return
+					}
+					got = append(got, e.Kind.String())
+				}}
+			warned := false
+			for range tt.steps {
+				w.once(context.Background(), func(string, error) { warned = true })
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || warned != tt.warning {
+				t.Errorf("reports %v warned %v, want %v %v", got, warned, tt.want, tt.warning)
+			}
+		})
+	}
+}
+
+// TestMySQLWatchPingFailure: a failing ping on the open connection
+// reconnects at once, and the connect error decides.
+func TestMySQLWatchPingFailure(t *testing.T) {
+	conn := &fakeConn{}
+	var got []*fsm.Evidence
+	connects := 0
+	w := mysqlWatch{socket: "/x.sock", host: "db1", now: time.Now, report: func(e *fsm.Evidence) { got = append(got, e) },
+		connect: func(context.Context) (driver.Conn, error) {
+			connects++
+			if connects == 1 {
+				return conn, nil
+			}
+			return nil, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}
+		}}
+	w.once(context.Background(), nil) // connects
+	conn.pingErr = driver.ErrBadConn
+	w.once(context.Background(), nil) // ping fails, reconnect refused
+	if len(got) != 1 || got[0] == nil || got[0].Kind != fsm.EvidenceSocketRefused {
+		t.Fatalf("reports %v", got)
+	}
+}
+
+// TestFifoReader reads lines written to the fifo, also after the fifo is
+// removed and created again (keepalived restarted).
+func TestFifoReader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vrrp.fifo")
+	lines := make(chan string, 16)
+	r := fifoReader{path: path, onLine: func(l string) { lines <- l }, warn: func(m string, err error) { t.Logf("%s: %v", m, err) }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	write := func(s string) {
+		t.Helper()
+		var f *os.File
+		eventually(t, 5*time.Second, "the fifo exists", func() bool {
+			fi, err := os.Stat(path)
+			if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+				return false
+			}
+			f, err = os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			return err == nil
+		})
+		defer f.Close()
+		if _, err := f.WriteString(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(want string) {
+		t.Helper()
+		select {
+		case got := <-lines:
+			if got != want {
+				t.Fatalf("line %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no line %q", want)
+		}
+	}
+	write("INSTANCE \"mmm_writer\" MASTER 150\nINSTANCE \"mmm_wri")
+	expect(`INSTANCE "mmm_writer" MASTER 150`)
+	write("ter\" BACKUP 150\n")
+	expect(`INSTANCE "mmm_writer" BACKUP 150`)
+
+	// keepalived removes its fifo and makes a new one.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	eventually(t, 5*time.Second, "a line through the new fifo", func() bool {
+		once.Do(func() { write("INSTANCE \"mmm_writer\" FAULT 150\n") })
+		select {
+		case got := <-lines:
+			return got == `INSTANCE "mmm_writer" FAULT 150`
+		default:
+			return false
+		}
+	})
+}
+
+func TestVRRPState(t *testing.T) {
+	tests := []struct {
+		line string
+		want fsm.VRRPState
+		ok   bool
+	}{
+		{`INSTANCE "w" MASTER 150`, fsm.VRRPMaster, true},
+		{`INSTANCE "w" MASTER_RX_LOWER_PRI 150`, fsm.VRRPMaster, true},
+		{`INSTANCE "w" BACKUP 100`, fsm.VRRPBackup, true},
+		{`INSTANCE "w" FAULT 0`, fsm.VRRPFault, true},
+		{`INSTANCE "w" STOP 0`, fsm.VRRPStop, true},
+		{`INSTANCE "w" DELETED 0`, fsm.VRRPStop, true},
+		{`GROUP "g" MASTER 0`, fsm.VRRPUnknown, false},
+	}
+	for _, tt := range tests {
+		tr, err := keepalived.ParseFifoLine(tt.line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := vrrpState(tr); got != tt.want || ok != tt.ok {
+			t.Errorf("%s: %v %v, want %v %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestReportBook: a report proposes only what the state lacks, evidence
+// once per episode.
+func TestReportBook(t *testing.T) {
+	f, _ := started(t)
+	b := newReportBook()
+	ev := &fsm.Evidence{Host: "db2", Kind: fsm.EvidenceSocketRefused, Observed: t0.Add(time.Second)}
+	b.put(Report{Host: "db2", Uptime: 50, VRRP: fsm.VRRPBackup, VIPsKnown: true, Evidence: ev})
+	st := f.r.View().State
+	kinds := func(in []fsm.Input) (out []string) {
+		for _, i := range in {
+			out = append(out, inputKinds.name(i))
+		}
+		return out
+	}
+	if got := fmt.Sprint(kinds(b.inputs(&st, "db2", true))); got != "[evidence vrrp]" {
+		t.Errorf("urgent inputs %s, want [evidence vrrp]", got)
+	}
+	if got := fmt.Sprint(kinds(b.inputs(&st, "", false))); got != "[vrrp uptime]" {
+		t.Errorf("round inputs %s, want [vrrp uptime] (evidence went already)", got)
+	}
+	b.forget()
+	if got := fmt.Sprint(kinds(b.inputs(&st, "", false))); got != "[evidence vrrp uptime]" {
+		t.Errorf("after forget: %s, want the evidence again", got)
+	}
+}

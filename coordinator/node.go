@@ -1,0 +1,265 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
+)
+
+// RaftTiming are raft's timeouts (the <coordinator> raft_* keys).
+type RaftTiming struct {
+	Heartbeat   time.Duration
+	Election    time.Duration
+	LeaderLease time.Duration
+}
+
+// Peer is one member of the raft group: its host name (the raft server
+// id) and raft address.
+type Peer struct {
+	ID      string
+	Address string
+}
+
+// Stores are raft's log, stable and snapshot stores.
+type Stores struct {
+	Logs   raft.LogStore
+	Stable raft.StableStore
+	Snaps  raft.SnapshotStore
+	closer io.Closer
+}
+
+// InmemStores returns stores that live in memory (tests).
+func InmemStores() Stores {
+	s := raft.NewInmemStore()
+	return Stores{Logs: s, Stable: s, Snaps: raft.NewInmemSnapshotStore()}
+}
+
+// OpenStores opens the durable stores under dir: raft.db (raft-boltdb,
+// log and stable store) and snapshots/ (two snapshots kept).
+func OpenStores(dir string, log *slog.Logger) (Stores, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return Stores{}, fmt.Errorf("coordinator: data dir: %w", err)
+	}
+	// A second coordinator on the same data dir fails here at once
+	// instead of waiting forever for bolt's file lock.
+	db, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: time.Second}})
+	if err != nil {
+		return Stores{}, fmt.Errorf("coordinator: open %s: %w", filepath.Join(dir, "raft.db"), err)
+	}
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, newHCLogger(log, "snapshot"))
+	if err != nil {
+		db.Close()
+		return Stores{}, fmt.Errorf("coordinator: snapshot store in %s: %w", dir, err)
+	}
+	return Stores{Logs: db, Stable: db, Snaps: snaps, closer: db}, nil
+}
+
+// raftConfig builds raft's configuration: DefaultConfig, our timeouts,
+// snapshots often enough that the log of a one-entry-per-second monitor
+// stays small, and Validate.
+func raftConfig(id string, t RaftTiming, log *slog.Logger) (*raft.Config, error) {
+	c := raft.DefaultConfig()
+	c.LocalID = raft.ServerID(id)
+	if t.Heartbeat > 0 {
+		c.HeartbeatTimeout = t.Heartbeat
+	}
+	if t.Election > 0 {
+		c.ElectionTimeout = t.Election
+	}
+	if t.LeaderLease > 0 {
+		c.LeaderLeaseTimeout = t.LeaderLease
+	}
+	c.SnapshotThreshold = 1024
+	c.TrailingLogs = 1024
+	c.SnapshotInterval = 30 * time.Second
+	c.Logger = newHCLogger(log, "raft")
+	c.NoLegacyTelemetry = true
+	if err := raft.ValidateConfig(c); err != nil {
+		return nil, fmt.Errorf("%w: raft: %v", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// node wraps the raft instance with what the coordinator asks of it.
+type node struct {
+	id    string
+	raft  *raft.Raft
+	trans raft.Transport
+	st    Stores
+	peers []Peer
+
+	// replayed is the last log index present at start: entries up to it
+	// are replayed history, not news (no event logging, no metrics).
+	replayed uint64
+
+	ledAt atomic.Int64 // unix nanoseconds when leaseOK last saw this node lead
+
+	obsCh   chan raft.Observation
+	obs     *raft.Observer
+	mu      sync.Mutex
+	failing map[string]time.Time // peer → last contact, while its heartbeats fail
+	stop    chan struct{}
+}
+
+// startNode starts raft and bootstraps the group from the configured
+// members. Every node bootstraps with the same configuration: the first
+// start writes it, later ones get raft.ErrCantBootstrap, which is
+// expected and ignored.
+func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, trans raft.Transport, log *slog.Logger) (*node, error) {
+	conf, err := raftConfig(id, t, log)
+	if err != nil {
+		return nil, err
+	}
+	r, err := raft.NewRaft(conf, f, st.Logs, st.Stable, st.Snaps, trans)
+	if err != nil {
+		return nil, fmt.Errorf("coordinator: raft: %w", err)
+	}
+	var servers []raft.Server
+	for _, p := range peers {
+		servers = append(servers, raft.Server{Suffrage: raft.Voter, ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Address)})
+	}
+	if err := r.BootstrapCluster(raft.Configuration{Servers: servers}).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+		r.Shutdown()
+		return nil, fmt.Errorf("coordinator: raft bootstrap: %w", err)
+	}
+	n := &node{id: id, raft: r, trans: trans, st: st, peers: peers, replayed: r.LastIndex(),
+		obsCh: make(chan raft.Observation, 64), failing: map[string]time.Time{}, stop: make(chan struct{})}
+	n.obs = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
+		switch o.Data.(type) {
+		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation, raft.RaftState:
+			return true
+		}
+		return false
+	})
+	r.RegisterObserver(n.obs)
+	go n.watchContacts()
+	return n, nil
+}
+
+// watchContacts keeps, from raft's heartbeat observations, the last
+// contact of every peer whose heartbeats fail (leader only).
+func (n *node) watchContacts() {
+	for {
+		select {
+		case <-n.stop:
+			return
+		case o := <-n.obsCh:
+			n.mu.Lock()
+			switch d := o.Data.(type) {
+			case raft.FailedHeartbeatObservation:
+				if _, ok := n.failing[string(d.PeerID)]; !ok {
+					n.failing[string(d.PeerID)] = d.LastContact
+				}
+			case raft.ResumedHeartbeatObservation:
+				delete(n.failing, string(d.PeerID))
+			case raft.RaftState:
+				if d != raft.Leader {
+					clear(n.failing)
+				}
+			}
+			n.mu.Unlock()
+		}
+	}
+}
+
+// peerReachable reports whether the leader has heard from peer within
+// lease: its heartbeats do not fail, or failed only recently. A peer
+// silent for longer has closed its own track file by then (the same
+// lease, measured on its side).
+func (n *node) peerReachable(peer string, now time.Time, lease time.Duration) bool {
+	if peer == n.id {
+		return true
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	last, failing := n.failing[peer]
+	return !failing || now.Sub(last) <= lease
+}
+
+// isLeader reports whether this node is the raft leader.
+func (n *node) isLeader() bool { return n.raft.State() == raft.Leader }
+
+// leader returns the leader's id and address ("" when unknown).
+func (n *node) leader() (id, addr string) {
+	a, i := n.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
+// leaseOK reports whether this node has been in contact with a leader
+// within lease. On the leader it is always true: raft steps a leader
+// down after LeaderLeaseTimeout without a quorum, well within the lease.
+// On a follower or candidate it is raft's LastContact (the last message from a
+// leader) or the last time this node was seen leading, whichever is
+// newer: a leader that steps down (a leadership transfer) keeps its
+// lease until the new leader's first heartbeat instead of dropping it
+// because its own LastContact is as old as its leadership.
+func (n *node) leaseOK(now time.Time, lease time.Duration) bool {
+	switch n.raft.State() {
+	case raft.Leader:
+		n.ledAt.Store(now.UnixNano())
+		return true
+	case raft.Follower, raft.Candidate:
+		// A candidate keeps its lease too: an election after the
+		// leader's death must not take the writer's eligibility away.
+		last := n.raft.LastContact()
+		if led := time.Unix(0, n.ledAt.Load()); n.ledAt.Load() != 0 && led.After(last) {
+			last = led
+		}
+		return !last.IsZero() && now.Sub(last) < lease
+	}
+	return false
+}
+
+// apply commits data through raft and waits until this node applied it.
+// It fails with ErrNotLeader on a follower.
+func (n *node) apply(ctx context.Context, data []byte) (applyResult, error) {
+	timeout := 5 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	if timeout <= 0 {
+		return applyResult{}, context.DeadlineExceeded
+	}
+	f := n.raft.Apply(data, timeout)
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case <-ctx.Done():
+		return applyResult{}, ctx.Err()
+	case err := <-done:
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+			return applyResult{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
+		}
+		if err != nil {
+			return applyResult{}, fmt.Errorf("coordinator: raft apply: %w", err)
+		}
+		res, _ := f.Response().(applyResult)
+		return res, res.Err
+	}
+}
+
+// shutdown stops raft and closes the stores.
+func (n *node) shutdown() error {
+	close(n.stop)
+	n.raft.DeregisterObserver(n.obs)
+	err := n.raft.Shutdown().Error()
+	if c, ok := n.trans.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	if n.st.closer != nil {
+		err = errors.Join(err, n.st.closer.Close())
+	}
+	return err
+}
