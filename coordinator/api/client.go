@@ -141,8 +141,8 @@ func (c *Client) Checks(ctx context.Context, host, check string) (ChecksResponse
 func (c *Client) Command(ctx context.Context, cmd fsm.Command) (fsm.Reply, error) {
 	var out CommandResponse
 	err := c.do(ctx, http.MethodPost, PathCommand, CommandRequest{Command: cmd.String()}, &out)
-	if text, ok := refusal(err); ok {
-		return fsm.Reply{Text: text}, err
+	if e, ok := refusal(err); ok {
+		return fsm.Reply{Text: e.Message}, err
 	}
 	return fsm.Reply{OK: out.OK, Text: out.Text}, err
 }
@@ -152,8 +152,8 @@ func (c *Client) Command(ctx context.Context, cmd fsm.Command) (fsm.Reply, error
 func (c *Client) Switchover(ctx context.Context, to string) (CommandResponse, error) {
 	var out CommandResponse
 	err := c.do(ctx, http.MethodPost, PathSwitchover, SwitchoverRequest{To: to}, &out)
-	if text, ok := refusal(err); ok {
-		return CommandResponse{Text: text}, err
+	if e, ok := refusal(err); ok {
+		return CommandResponse{Command: e.Command, Text: e.Message}, err
 	}
 	return out, err
 }
@@ -176,13 +176,14 @@ func (c *Client) ReportVRRP(ctx context.Context, r VRRPReport) error {
 	return c.do(ctx, http.MethodPost, PathVRRP, r, nil)
 }
 
-// refusal returns the state machine's reply text carried by an error.
-func refusal(err error) (string, bool) {
+// refusal returns the error answer that carries the state machine's
+// ERROR reply.
+func refusal(err error) (*Error, bool) {
 	var e *Error
 	if errors.As(err, &e) && e.err == nil && (errors.Is(e, ErrRefused) || errors.Is(e, ErrUnknownName)) {
-		return e.Message, true
+		return e, true
 	}
-	return "", false
+	return nil, false
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -208,9 +209,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		req.Header.Set(headerForwarded, "1")
 	}
 	if dl, ok := ctx.Deadline(); ok {
-		// 90 %: the server answers "no leader" before we stop listening.
-		ms := time.Until(dl).Milliseconds() * 9 / 10
-		req.Header.Set(headerTimeout, strconv.FormatInt(max(ms, 1), 10))
+		// Less than ours, so that the server's "no leader" arrives before
+		// we stop listening: a tenth, at least 100 ms (half when short).
+		left := time.Until(dl)
+		left -= max(left/10, min(100*time.Millisecond, left/2))
+		req.Header.Set(headerTimeout, strconv.FormatInt(max(left.Milliseconds(), 1), 10))
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -267,7 +270,7 @@ func (c *Client) answerError(resp *http.Response, data []byte) error {
 		}
 	}
 	return &Error{Code: e.Code, Message: e.Message, Status: resp.StatusCode,
-		Leader: e.Leader, LeaderAPI: e.LeaderAPI, Target: c.target}
+		Leader: e.Leader, LeaderAPI: e.LeaderAPI, Command: e.Command, Target: c.target}
 }
 
 func firstLine(b []byte) string {

@@ -130,6 +130,7 @@ type ErrorResponse struct {
 	Message   string // one line; MMM's reply text for refused commands
 	Leader    string `json:",omitempty"` // not_leader: the leader's host name
 	LeaderAPI string `json:",omitempty"` // not_leader: its TCP API address
+	Command   string `json:",omitempty"` // refused: the command that was refused
 }
 
 // Error is what the client returns for an error answer or a transport
@@ -142,6 +143,7 @@ type Error struct {
 	Status    int    // HTTP status; 0 when no answer was received
 	Leader    string // not_leader only
 	LeaderAPI string
+	Command   string // refused only: the command refused
 	Target    string // where the client sent the request
 	err       error  // transport failure; nil for an answer
 	kind      error  // sentinel for transport failures

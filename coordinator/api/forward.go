@@ -69,6 +69,8 @@ func (s *Server) write(ctx context.Context, r *http.Request,
 				return nil
 			case errors.Is(err, ErrUnauthorized):
 				return fmt.Errorf("%w: forwarding to the leader %s at %s: it refused this node's token", ErrUnavailable, nl.Leader, nl.LeaderAPI)
+			case errors.Is(err, context.DeadlineExceeded):
+				return fmt.Errorf("%w: the leader %s at %s did not answer in time; it may have applied the request", ErrUnavailable, nl.Leader, nl.LeaderAPI)
 			case !errors.Is(err, ErrUnreachable) && !errors.Is(err, ErrNoLeader):
 				return err
 			}

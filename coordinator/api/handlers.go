@@ -181,7 +181,7 @@ func (s *Server) writeReply(w http.ResponseWriter, r *http.Request, cmd fsm.Comm
 	case err != nil:
 		s.writeErr(w, r, err)
 	case !rep.OK:
-		writeError(w, ErrorResponse{Code: replyCode(rep.Text), Message: rep.Text})
+		writeError(w, ErrorResponse{Code: replyCode(rep.Text), Message: rep.Text, Command: cmd.String()})
 	default:
 		writeJSON(w, http.StatusOK, CommandResponse{Command: cmd.String(), OK: true, Text: rep.Text})
 	}
@@ -210,7 +210,7 @@ func errorResponse(err error) ErrorResponse {
 	case errors.As(err, &nl):
 		return ErrorResponse{Code: CodeNotLeader, Message: nl.Error(), Leader: nl.Leader, LeaderAPI: nl.LeaderAPI}
 	case errors.As(err, &ae) && ae.err == nil: // the leader's answer, relayed
-		return ErrorResponse{Code: ae.Code, Message: ae.Message, Leader: ae.Leader, LeaderAPI: ae.LeaderAPI}
+		return ErrorResponse{Code: ae.Code, Message: ae.Message, Leader: ae.Leader, LeaderAPI: ae.LeaderAPI, Command: ae.Command}
 	case errors.Is(err, ErrNoLeader):
 		return ErrorResponse{Code: CodeNoLeader, Message: err.Error()}
 	case errors.Is(err, ErrUnknownName):

@@ -138,15 +138,17 @@ func keys(v reflect.Value) [][2]string {
 			}
 			slices.Sort(names)
 			for _, k := range names {
-				out = append(out, [2]string{k, secret(k, fv.MapIndex(reflect.ValueOf(k)).String())})
+				if val := fv.MapIndex(reflect.ValueOf(k)).String(); val != "" {
+					out = append(out, [2]string{k, secret(k, val)})
+				}
 			}
 			continue
 		}
+		key := keyName(f.Name)
 		val, ok := value(fv)
-		if !ok {
+		if !ok || (fv.Kind() == reflect.Int && fv.Int() == 0 && !zeroIsSetting[key]) {
 			continue
 		}
-		key := keyName(f.Name)
 		out = append(out, [2]string{key, secret(key, val)})
 	}
 	return out
@@ -192,6 +194,11 @@ func secret(key, val string) string {
 	}
 	return val
 }
+
+// zeroIsSetting lists the integer keys for which 0 is a setting (it
+// turns something off); for the others 0 means unset (priority of a host
+// outside the writer role, an unset virtual_router_id).
+var zeroIsSetting = map[string]bool{"flap_count": true, "semisync_min_clients": true, "max_kill_retries": true}
 
 // keyNames are the keys whose spelling the field name does not give.
 var keyNames = map[string]string{"GarpMasterRpt": "garp_master_repeat"}
