@@ -21,19 +21,22 @@ import (
 // gratuitous ARP regardless of the neighbour locktime (1 s): arp_process
 // sets override = time_after(jiffies, n->updated + locktime) || is_garp,
 // and arp_is_garp accepts a request with sender IP = target IP, or such a
-// reply whose target MAC equals its sender MAC (hence the reply below
-// carries our MAC as target, not broadcast). This has held since the
-// 2017 gratuitous-ARP fixes (Linux 4.11/4.12); the integration test
-// proves it on the lab kernel by moving a VIP back within 1 s of the
-// previous move. The locktime only holds back ordinary replies. So the
-// first round that reaches a client switches it, and the interval need
-// not exceed 1 s: the repeats (garp_count 5 every garp_interval 200 ms)
-// cover lost frames and switches, and keep Add short (0.8 s of rounds).
-// Clients that do honour locktime for GARPs (old kernels, some other
-// systems) may drop every round after the first inside 1 s; the
-// coordinator covers them by calling Announce again later, as keepalived
-// does with garp_master_delay. arp_accept=0 clients create no entry from a
-// GARP, which is fine: they resolve the VIP afresh when they need it.
+// reply whose target MAC equals its sender MAC (hence our reply carries
+// our own MAC as target, not broadcast). This holds since the 2017
+// gratuitous-ARP fixes (about Linux 4.11). The locktime holds back only
+// ordinary replies. Measured in the integration test (kernel 6.18): a VIP
+// moved back 0.21 s after the client's entry last changed was followed at
+// once; replies with a broadcast target MAC alone (what MMM's Net::ARP
+// sent) were held back until the locktime ran out (1.007 s).
+//
+// So the first round that reaches a client switches it, and garp_interval
+// need not exceed 1 s: the repeats (garp_count 5, every 200 ms) cover lost
+// frames and switches, and keep Add short (0.8 s of rounds). Clients that
+// apply the locktime to GARPs too (old kernels, other systems) may drop the
+// rounds after the first inside 1 s; the coordinator covers them by calling
+// Announce again later, as keepalived does after garp_master_delay. Clients
+// with arp_accept=0 create no entry from a GARP, which is fine: they
+// resolve the VIP afresh when they need it.
 
 // maxDrain bounds how many stale frames one probe discards.
 const maxDrain = 4096
