@@ -81,13 +81,13 @@ func (o Options) withDefaults() (Options, error) {
 // It is safe for concurrent use; operations are serialized, because they
 // share one ARP socket and each reads the answers to its own probes.
 type Manager struct {
-	ifname string
-	nl     Netlink
-	conn   ARPConn
-	opts   Options
-	now    func() time.Time
-	wait   func(ctx context.Context, d time.Duration) error // between GARP rounds
-	close  func() error
+	ifname  string
+	nl      Netlink
+	conn    ARPConn
+	opts    Options
+	now     func() time.Time
+	wait    func(ctx context.Context, d time.Duration) error // between GARP rounds
+	closeFn func() error
 
 	mu sync.Mutex
 }
@@ -104,7 +104,7 @@ func New(ifname string, nl Netlink, conn ARPConn, opts Options) (*Manager, error
 		return nil, fmt.Errorf("%w: interface name, netlink and ARP connection are required", ErrBadOptions)
 	}
 	return &Manager{ifname: ifname, nl: nl, conn: conn, opts: o, now: time.Now, wait: sleep,
-		close: func() error { return nil }}, nil
+		closeFn: func() error { return nil }}, nil
 }
 
 // Dial opens a netlink handle and an ARP packet socket for interface
@@ -133,7 +133,7 @@ func Dial(ifname string, opts Options) (*Manager, error) {
 		c.Close()
 		return nil, err
 	}
-	m.close = func() error {
+	m.closeFn = func() error {
 		h.Close()
 		return c.Close()
 	}
@@ -144,7 +144,7 @@ func Dial(ifname string, opts Options) (*Manager, error) {
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.close()
+	return m.closeFn()
 }
 
 // Interface is the name of the managed interface.
