@@ -184,6 +184,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) err
 		err = srv.Close()
 	}
 	<-errc
+	s.fwd.CloseIdleConnections()
 	if err != nil {
 		return fmt.Errorf("api: shutdown %s: %w", ln.Addr(), err)
 	}

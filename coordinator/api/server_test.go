@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -347,5 +348,82 @@ func TestBackendFailure(t *testing.T) {
 	}
 	if _, err := c.Command(ctxT(t), fsm.Command{Op: fsm.OpMode}); !errors.Is(err, api.ErrUnavailable) {
 		t.Errorf("Command = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestForeignAnswers(t *testing.T) {
+	// Something else listens where the coordinator was expected.
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   error
+		msg    string
+	}{
+		{http.StatusBadGateway, "<html>bad gateway</html>\n", api.ErrUnavailable, "unexpected answer 502 Bad Gateway: <html>bad gateway</html>"},
+		{http.StatusUnauthorized, "go away", api.ErrUnauthorized, "unexpected answer 401 Unauthorized: go away"},
+		{http.StatusNotFound, "", api.ErrBadRequest, "unexpected answer 404 Not Found: "},
+		{http.StatusOK, "not json", api.ErrUnavailable, "unexpected answer to GET /v1/ping"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(tc.status)
+			io.WriteString(w, tc.body)
+		}))
+		c := client(t, api.ClientOptions{URL: srv.URL})
+		_, err := c.Ping(ctxT(t))
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%d %q: %v, want %v containing %q", tc.status, tc.body, err, tc.want, tc.msg)
+		}
+		if c.Target() != srv.URL {
+			t.Errorf("Target() = %q, want %q", c.Target(), srv.URL)
+		}
+		srv.Close()
+	}
+}
+
+func TestServeTCPShutdown(t *testing.T) {
+	srv := api.NewServer(apitest.New(t), api.ServerOptions{TokenFile: tokenFile(t, "s3cret")}, discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := srv.ServeTCP(ctx, "127.0.0.1:0"); err != nil {
+		t.Errorf("ServeTCP after its context ended = %v, want nil", err)
+	}
+}
+
+func TestReloadToken(t *testing.T) {
+	l, f := apitest.New(t), apitest.New(t)
+	ls := apitest.Serve(t, l, api.ServerOptions{TokenFile: tokenFile(t, "new")})
+	f.SetLeader("db2", "db1", ls.Addr)
+	tok := tokenFile(t, "old")
+	srv := api.NewServer(f, api.ServerOptions{TokenFile: tok}, discard())
+	dir, err := os.MkdirTemp("", "mmmapi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "f.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeUnix(ctx, sock) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c := client(t, api.ClientOptions{Socket: sock})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err = c.Command(ctxT(t), fsm.Command{Op: fsm.OpMode})
+		if !errors.Is(err, api.ErrUnreachable) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // the socket is not up yet
+	}
+	if !errors.Is(err, api.ErrUnavailable) {
+		t.Fatalf("forward with the old token = %v, want ErrUnavailable", err)
+	}
+	if err := os.WriteFile(tok, []byte("new\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ReloadToken(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.Command(ctxT(t), fsm.Command{Op: fsm.OpMode}); err != nil || rep.Text != "ACTIVE" {
+		t.Errorf("forward after ReloadToken = %+v, %v", rep, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mmm-keepalived/mmm-keepalived/cmd/mmmctl/app"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api/apitest"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 )
 
@@ -26,6 +27,15 @@ db2   ONLINE  reader(198.18.0.103)                        ON         db1     Yes
 db3   ONLINE  reader(198.18.0.102)                        ON         db1     Yes  Yes  0       -         0-1-99
 `
 	r.check(t, []string{"status"}, want, 0)
+
+	// Hosts the leader cannot see are explained under the table.
+	e.backend.SetObservation(api.HostObs{Host: "db3", Observed: apitest.Start, LastError: "dial tcp 198.18.0.13:3306: connect: connection refused"})
+	r = e.run(t, "status")
+	if !strings.Contains(r.stdout, "\ndb3   ONLINE  reader(198.18.0.102)                        -          -       -    -    -       -         -\n") ||
+		!strings.Contains(r.stdout, "\n# db3: its coordinator does not answer (seen ") ||
+		!strings.HasSuffix(r.stdout, "\n# db3: dial tcp 198.18.0.13:3306: connect: connection refused\n") {
+		t.Errorf("status with db3 unreachable:\n%s", r.stdout)
+	}
 
 	// Without a leader, the node says so under the table.
 	e.backend.SetLeader("db1", "", "")

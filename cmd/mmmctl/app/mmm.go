@@ -38,11 +38,11 @@ func mmmCommands() []*cli.Command {
 			Action:       checksAction,
 			BashComplete: completeHosts,
 		},
-		hostCommand("set_online", "set host <host> online",
+		hostCommand(fsm.OpSetOnline, "set host <host> online",
 			"From ADMIN_OFFLINE or AWAITING_RECOVERY. --force skips the check that the\n"+
 				"host replicates, caught up, from the active master.\n\nExample:\n   mmmctl set_online db3",
 			&cli.BoolFlag{Name: "force", Usage: "do not require verified replication from the active master"}),
-		hostCommand("set_offline", "set host <host> offline",
+		hostCommand(fsm.OpSetOffline, "set host <host> offline",
 			"Removes its roles and stops its replication.\n\nExample:\n   mmmctl set_offline db3"),
 		modeCommand(fsm.OpMode, "print current mode.", "Prints ACTIVE, MANUAL, WAIT or PASSIVE."),
 		modeCommand(fsm.OpSetActive, "switch into active mode.", "Roles are distributed and failed over automatically."),
@@ -75,14 +75,14 @@ func mmmCommands() []*cli.Command {
 	}
 }
 
-func hostCommand(name, usage, desc string, flags ...cli.Flag) *cli.Command {
+// hostCommand is set_online or set_offline; a flag is set_online's --force.
+func hostCommand(op fsm.Op, usage, desc string, flags ...cli.Flag) *cli.Command {
 	args := "<host>"
 	if len(flags) > 0 {
 		args = "[--force] <host>"
 	}
-	op := map[string]fsm.Op{"set_online": fsm.OpSetOnline, "set_offline": fsm.OpSetOffline}[name]
 	return &cli.Command{
-		Name: name, Usage: usage, ArgsUsage: args, Description: desc, Flags: append(flags, jsonFlag),
+		Name: op.String(), Usage: usage, ArgsUsage: args, Description: desc, Flags: append(flags, jsonFlag),
 		Action: func(c *cli.Context) error {
 			if err := wantArgs(c, 1); err != nil {
 				return err

@@ -140,6 +140,17 @@ func (b *Backend) SetError(err error) {
 	b.err = err
 }
 
+// SetObservation replaces the leader's observation of obs.Host (status).
+func (b *Backend) SetObservation(obs api.HostObs) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.obs {
+		if b.obs[i].Host == obs.Host {
+			b.obs[i] = obs
+		}
+	}
+}
+
 // Step feeds an observation (or command) to the state machine.
 func (b *Backend) Step(in fsm.Input) fsm.Output {
 	b.mu.Lock()
