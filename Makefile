@@ -59,3 +59,12 @@ demo-down: ## remove the demo cluster: processes, namespaces, state directory
 
 clean: ## remove build output
 	rm -rf $(BIN)
+
+.PHONY: bench-check
+BENCH_CHECK_ARGS ?=
+bench-check: ## mmm-check's wall time and RSS beside mariadb-admin ping and mariadb -e 'select 1' (throwaway MariaDB; root)
+	@mkdir -p $(BIN)
+	@# Static (CGO_ENABLED=0): no dynamic loader at every start; the cgo build is measured beside it.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mmm-check ./cmd/mmm-check
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mmm-check-cgo ./cmd/mmm-check
+	$(GO) run ./test/cmd/mmm-checkbench --bin $(BIN)/mmm-check --variant cgo=$(BIN)/mmm-check-cgo $(BENCH_CHECK_ARGS)
