@@ -152,11 +152,7 @@ func (s *Server) handleVRRP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep.State = strings.ToUpper(rep.State)
-	switch {
-	case rep.Host == "":
-		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: "vrrp report without a host"})
-		return
-	case !slices.Contains(vrrpStates, rep.State):
+	if !slices.Contains(vrrpStates, rep.State) {
 		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: fmt.Sprintf("vrrp state %q: want one of %s", rep.State, strings.Join(vrrpStates, ", "))})
 		return
 	}
@@ -165,6 +161,14 @@ func (s *Server) handleVRRP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.requestContext(r)
 	defer cancel()
+	if rep.Host == "" { // the caller's own host: name it, in case it is forwarded
+		snap, err := s.backend.Snapshot(ctx)
+		if err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
+		rep.Host = snap.Node
+	}
 	err := s.write(ctx, r,
 		func(ctx context.Context) error { return s.backend.ReportVRRP(ctx, rep) },
 		func(ctx context.Context, c *Client) error { return c.ReportVRRP(ctx, rep) })

@@ -292,7 +292,6 @@ func TestBadRequests(t *testing.T) {
 		{"POST", api.PathCommand, `{"Command":"set_online"}`, 400, `"Code":"bad_request","Message":"Invalid command 'set_online'"`},
 		{"POST", api.PathCommand, `{`, 400, `"bad_request"`},
 		{"POST", api.PathVRRP, `{"Host":"db1","State":"SLEEPING"}`, 400, `"bad_request"`},
-		{"POST", api.PathVRRP, `{"State":"MASTER"}`, 400, `"bad_request"`},
 		{"GET", api.PathHistory + "?limit=-1", ``, 400, `"bad_request"`},
 		{"GET", "/v1/nothing", ``, 404, `"not_found"`},
 		{"POST", api.PathShow, ``, 404, `"not_found"`},
@@ -334,7 +333,11 @@ func TestMetricsAndVRRP(t *testing.T) {
 	if err := c.ReportVRRP(ctxT(t), api.VRRPReport{Host: "db2", Instance: "mmm_writer", State: "fault", Priority: 100}); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.VRRPReports(); len(got) != 1 || got[0].State != "FAULT" || got[0].Seen.IsZero() {
+	// Without a host, the report is about the answering node's host.
+	if err := c.ReportVRRP(ctxT(t), api.VRRPReport{State: "BACKUP"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.VRRPReports(); len(got) != 2 || got[0].State != "FAULT" || got[0].Seen.IsZero() || got[1].Host != "db1" {
 		t.Errorf("recorded %+v", got)
 	}
 }

@@ -20,7 +20,7 @@ const (
 	PathSwitchover = "/v1/switchover" // POST SwitchoverRequest: CommandResponse
 	PathHistory    = "/v1/history"    // GET ?limit=: HistoryResponse
 	PathStatus     = "/v1/status"     // GET: Status
-	PathVRRP       = "/v1/vrrp"       // POST VRRPReport: 204
+	PathVRRP       = "/v1/vrrp"       // POST VRRPReport (Host "" = the node's own): 204
 	PathMetrics    = "/metrics"       // Prometheus, when ServerOptions.Metrics is set
 )
 
