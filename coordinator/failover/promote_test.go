@@ -1,0 +1,130 @@
+package failover
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
+)
+
+func TestPromote(t *testing.T) {
+	tests := []struct {
+		name      string
+		setup     func(db1, db2 *fakeDB)
+		wantErr   error
+		calls     []string // db2's changing calls
+		pending   bool
+		writable  bool
+		semisync  bool
+		sqlStatus dbctl.ThreadState // db2's SQL thread at the end
+	}{
+		{name: "switchover: caught up, old writer alive",
+			setup: func(db1, db2 *fakeDB) {},
+			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "dead old writer: STOP SLAVE IO_THREAD hangs, writes open anyway",
+			setup: func(db1, db2 *fakeDB) {
+				db1.up = false
+				db2.ioConnecting, db2.stopIOBlocks = true, true
+			},
+			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			pending: true, writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "received but not applied, SQL thread stopped: applied first",
+			setup: func(db1, db2 *fakeDB) {
+				db1.write(1, 101)
+				db2.sql = dbctl.ThreadStopped
+				db2.w.mu.Lock()
+				db2.replicate()
+				db2.w.mu.Unlock()
+				db1.up = false
+			},
+			calls: []string{"StartReplication SQL_THREAD", "StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "received but the SQL thread fails: writes stay closed",
+			setup: func(db1, db2 *fakeDB) {
+				db1.write(1, 101)
+				db2.sqlBroken = true
+				db2.w.mu.Lock()
+				db2.replicate()
+				db2.w.mu.Unlock()
+				db1.up = false
+			},
+			wantErr: ErrNotCaughtUp, calls: []string{}, sqlStatus: dbctl.ThreadStopped},
+		{name: "no log_slave_updates: refused before anything",
+			setup:   func(db1, db2 *fakeDB) { db2.noLogUpdates = true },
+			wantErr: ErrNotFailoverTarget, calls: []string{}, sqlStatus: dbctl.ThreadRunning},
+		{name: "not a replica",
+			setup: func(db1, db2 *fakeDB) {
+				db2.replica, db2.io, db2.sql = false, dbctl.ThreadStopped, dbctl.ThreadStopped
+			},
+			calls:    []string{"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "already promoted: idempotent",
+			setup: func(db1, db2 *fakeDB) {
+				db2.io, db2.sql, db2.readOnly, db2.semiM, db2.semiR = dbctl.ThreadStopped, dbctl.ThreadStopped, false, true, false
+			},
+			calls:    []string{"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "no semisync on the server",
+			setup: func(db1, db2 *fakeDB) { db2.noSemisync = true },
+			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+				"SetSemisyncMaster true", "SetReadOnly false"},
+			writable: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "read_only refused",
+			setup:    func(db1, db2 *fakeDB) { db2.errs["SetReadOnly"] = errBoom },
+			wantErr:  errBoom,
+			calls:    []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD", "SetSemisyncMaster true", "SetReadOnly false"},
+			semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "unreachable",
+			setup:   func(db1, db2 *fakeDB) { db2.up = false },
+			wantErr: errBoom, calls: []string{}, sqlStatus: dbctl.ThreadRunning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, db1, db2, _ := topology()
+			tt.setup(db1, db2)
+			w.calls = nil
+			n := db2.node()
+			if tt.name == "unreachable" {
+				n.DB, tt.wantErr = nil, ErrUnreachable
+			}
+			res, err := w.runner(nil).Promote(w.ctxUntil(time.Minute), n)
+			t.Log(res)
+			checkErr(t, err, tt.wantErr)
+			if got := w.callsOf("db2"); !slices.Equal(got, tt.calls) {
+				t.Errorf("db2 calls:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.calls, "\n  "))
+			}
+			if res.IOStopPending != tt.pending || !db2.readOnly != tt.writable || res.Semisync != tt.semisync {
+				t.Errorf("pending %v writable %v semisync %v", res.IOStopPending, !db2.readOnly, res.Semisync)
+			}
+			if tt.writable && (db2.sql != dbctl.ThreadStopped || !db2.slave.Contains(db2.recv)) {
+				t.Errorf("writes open with SQL %v, applied %s, received %s", db2.sql, db2.slave, db2.recv)
+			}
+			if db2.sql != tt.sqlStatus {
+				t.Errorf("SQL thread %v, want %v", db2.sql, tt.sqlStatus)
+			}
+		})
+	}
+}
+
+// TestPromoteReceivesMoreWhileStopping: the IO thread (old writer alive)
+// brings a transaction between the wait and STOP SLAVE SQL_THREAD; it is
+// applied in a second round before writes open.
+func TestPromoteReceivesMoreWhileStopping(t *testing.T) {
+	w, db1, db2, _ := topology()
+	db1.write(1, 101)
+	db2.stallApply = 1
+	db2.receivedExtra = mp("0-1-101")
+	res, err := w.runner(nil).Promote(w.ctxUntil(time.Minute), db2.node())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !db2.slave.Contains(mp("0-1-101")) || db2.readOnly {
+		t.Errorf("applied %s, read_only %v\n%s", db2.slave, db2.readOnly, res)
+	}
+}

@@ -1,0 +1,193 @@
+package failover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
+)
+
+// RepointResult is what Repoint did.
+type RepointResult struct {
+	Host, Master string
+	Record
+	// Changed: CHANGE MASTER ran. Already: it replicated from Master
+	// already (by GTID, or by position without GTIDs) and was only
+	// started if need be.
+	Changed, Already bool
+	// Starts counts START SLAVE statements until both threads ran.
+	Starts int
+}
+
+func (r RepointResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "repoint %s to %s", r.Host, r.Master)
+	if r.Already {
+		b.WriteString(" (already pointed there)")
+	}
+	fmt.Fprintf(&b, ", %d start%s, in %v [%s]", r.Starts, plural(r.Starts), r.Took.Round(time.Millisecond), r.Record)
+	return b.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Repoint makes replica replicate from master with both threads running
+// (the state machine's Repoint and StartReplication actions; W9, W10):
+//
+//  1. GTID auto-positioning (MariaDB master_use_gtid=slave_pos, MySQL
+//     SOURCE_AUTO_POSITION) wherever GTIDs exist: always on MariaDB; on
+//     MySQL when the replica already auto-positions or the master has
+//     executed GTIDs. Otherwise the only safe case is a replica already
+//     following master by file and position, which is started as it is;
+//     any other positional repoint is refused with ErrNoSafePosition:
+//     the equivalent position cannot be computed from what the server
+//     reports here, and "the new master's current position" (MMM) skips
+//     or repeats transactions.
+//  2. Before leaving its old source, the replica gets ApplyTimeout to
+//     apply what it already received (CHANGE MASTER discards the relay
+//     log).
+//  3. Errant transactions (the replica has what master lacks) refuse the
+//     repoint with an *ErrantError: replicating would fail (1236, 1950)
+//     or diverge silently.
+//  4. STOP SLAVE (bounded, polled), CHANGE MASTER, semisync master side
+//     off (a demoted host must not wait for ACKs; on a pure replica it
+//     stalls the applier, LAB-NOTES) and replica side on.
+//  5. START SLAVE and verify that both threads run, starting them again
+//     with backoff until they do or ctx ends (ErrNotRunning with the last
+//     errors). It never reports success with replication stopped, also
+//     when the replica already pointed at master (MMM's W10).
+//
+// Repoint is idempotent.
+func (r *Runner) Repoint(ctx context.Context, replica, master Node) (res RepointResult, err error) {
+	res = RepointResult{Host: replica.Name, Master: master.Name}
+	rc := r.recorder(&res.Record)
+	defer rc.finish()
+	if err := r.repoint(ctx, rc, &res, replica, master); err != nil {
+		return res, fmt.Errorf("failover: repoint %s to %s: %w", replica.Name, master.Name, err)
+	}
+	return res, nil
+}
+
+func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, rep, master Node) error {
+	if rep.DB == nil || master.DB == nil {
+		return ErrUnreachable
+	}
+	f := rep.DB.Flavor()
+	rs, err := replica(ctx, rep.DB)
+	if err != nil {
+		return err
+	}
+	mh, err := readHistory(ctx, master.DB)
+	if err != nil {
+		return fmt.Errorf("%s: %w", master.Name, err)
+	}
+	same := master.Source.serves(rs)
+	auto := f == dbctl.MariaDB || (rs != nil && rs.AutoPosition) || !mh.binlog.IsEmpty()
+	if !auto && !same {
+		return fmt.Errorf("%w: %s replicates by file and position and %s has no GTIDs; repoint it by hand",
+			ErrNoSafePosition, rep.Name, master.Name)
+	}
+	change := !same || (auto && !rs.AutoPosition)
+
+	if change && rs != nil && rs.SQL != dbctl.ThreadStopped {
+		recv, err := received(f, rs)
+		if err != nil {
+			return err
+		}
+		h, err := readHistory(ctx, rep.DB)
+		if err != nil {
+			return err
+		}
+		if need := recv.Subtract(h.applied); !need.IsEmpty() {
+			_ = rc.do(rep.Name, "apply relay log up to "+need.String(), func() error {
+				return r.waitFor(ctx, rep.DB, need, r.opts.Clock.Now().Add(r.opts.ApplyTimeout), broken(rep.DB))
+			})
+		}
+	}
+	h, err := readHistory(ctx, rep.DB)
+	if err != nil {
+		return err
+	}
+	if e := errant(h, mh); len(e) > 0 {
+		err := &ErrantError{Host: rep.Name, Writer: master.Name, GTIDs: e}
+		rc.fail(rep.Name, "errant check", err)
+		return err
+	}
+
+	if change {
+		if err := r.stopAll(ctx, rc, rep); err != nil {
+			return err
+		}
+		err := rc.do(rep.Name, "change master to "+master.Name+" "+master.Source.String()+" (gtid)", func() error {
+			return rep.DB.ChangeSource(ctx, r.source(master.Source, true))
+		})
+		if err != nil {
+			return err
+		}
+		res.Changed = true
+	} else {
+		res.Already = true
+		rc.note(rep.Name, "already replicates from %s", master.Name)
+	}
+	if err := r.semisyncReplica(ctx, rc, rep); err != nil {
+		return err
+	}
+	return r.startVerified(ctx, rc, rep, res)
+}
+
+// semisyncReplica turns the semisync master side off and the replica side
+// on; a server without semisync is noted, not an error.
+func (r *Runner) semisyncReplica(ctx context.Context, rc *recorder, n Node) error {
+	err := rc.do(n.Name, "semisync master off", func() error { return n.DB.SetSemisyncMaster(ctx, false) })
+	if err == nil {
+		err = rc.do(n.Name, "semisync replica on", func() error { return n.DB.SetSemisyncReplica(ctx, true) })
+	}
+	if errors.Is(err, dbctl.ErrNoSemisync) {
+		rc.note(n.Name, "no semisync on this server")
+		return nil
+	}
+	return err
+}
+
+// startVerified starts replication until both threads run (W10): a
+// stopped thread gets START SLAVE again with backoff; an IO thread
+// connecting or a thread preparing gets time.
+func (r *Runner) startVerified(ctx context.Context, rc *recorder, n Node, res *RepointResult) error {
+	d := r.opts.Backoff
+	var last *dbctl.ReplicaStatus
+	var lastErr error
+	for {
+		rs, err := replica(ctx, n.DB)
+		switch {
+		case err != nil:
+			lastErr = err
+		case rs == nil:
+			return fmt.Errorf("%w: no source configured", ErrNotRunning)
+		case rs.Running():
+			rc.note(n.Name, "both replication threads run")
+			return nil
+		case rs.IO == dbctl.ThreadStopped || rs.SQL == dbctl.ThreadStopped:
+			last = rs
+			res.Starts++
+			lastErr = rc.do(n.Name, "start slave", func() error { return n.DB.StartReplication(ctx, dbctl.BothThreads) })
+		default:
+			last = rs
+		}
+		if err := r.sleep(ctx, d); err != nil {
+			if last == nil {
+				return fmt.Errorf("%w: %w", ErrNotRunning, errors.Join(lastErr, err))
+			}
+			return fmt.Errorf("%w: IO %s (error %d: %s), SQL %s (error %d: %s): %w", ErrNotRunning,
+				last.IO, last.LastIOErrno, last.LastIOError, last.SQL, last.LastSQLErrno, last.LastSQLError, err)
+		}
+		d = r.backoff(d)
+	}
+}

@@ -1,0 +1,212 @@
+package failover
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/gtid"
+)
+
+// promoted is the topology after db1 died at 0-1-101 (shipped to all)
+// and db2 took over and wrote 0-2-102..0-2-110.
+func promoted() (*world, *fakeDB, *fakeDB, *fakeDB) {
+	w, db1, db2, db3 := topology()
+	crash(db1, 101, db2, db3)
+	db2.io, db2.sql, db2.readOnly, db2.semiM = dbctl.ThreadStopped, dbctl.ThreadStopped, false, true
+	db2.write(2, 110)
+	db3.semiM = true // as if it had been enabled by mistake
+	return w, db1, db2, db3
+}
+
+func TestRepoint(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(db1, db2, db3 *fakeDB)
+		limit   time.Duration // fake time before the context ends; 0 = a minute
+		wantErr error
+		calls   []string // db3's changing calls
+		changed bool
+		starts  int
+	}{
+		{name: "replica of the dead writer to the new one",
+			setup: func(db1, db2, db3 *fakeDB) { db3.ioConnecting = true },
+			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			changed: true, starts: 1},
+		{name: "STOP SLAVE hangs on the dead source: polled until it completes",
+			setup: func(db1, db2, db3 *fakeDB) { db3.ioConnecting, db3.stopIOBlocks = true, true },
+			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "StopReplication IO_THREAD,SQL_THREAD",
+				"ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			changed: true, starts: 1},
+		{name: "already replicating from the new writer: nothing but semisync",
+			setup: func(db1, db2, db3 *fakeDB) { db3.follows(db2) },
+			calls: []string{"SetSemisyncMaster false", "SetSemisyncReplica true"}},
+		{name: "pointed at the new writer but stopped (W10): started",
+			setup: func(db1, db2, db3 *fakeDB) {
+				db3.follows(db2)
+				db3.io, db3.sql = dbctl.ThreadStopped, dbctl.ThreadStopped
+			},
+			calls:  []string{"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			starts: 1},
+		{name: "IO thread fails twice (e.g. 1045), then runs",
+			setup: func(db1, db2, db3 *fakeDB) { db3.startFails = 2 },
+			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD",
+				"StartReplication IO_THREAD,SQL_THREAD", "StartReplication IO_THREAD,SQL_THREAD"},
+			changed: true, starts: 3},
+		{name: "never runs: ErrNotRunning when the context ends",
+			setup:   func(db1, db2, db3 *fakeDB) { db3.startFails = 1 << 20 },
+			limit:   10 * time.Second,
+			wantErr: ErrNotRunning, changed: true},
+		{name: "errant transaction on the replica: refused, untouched",
+			setup: func(db1, db2, db3 *fakeDB) {
+				db3.write(3, 102) // a write on db3 itself
+			},
+			wantErr: ErrErrant, calls: []string{}},
+		{name: "unapplied relay log of the old source is applied first",
+			setup: func(db1, db2, db3 *fakeDB) {
+				db3.slave, db3.binlog = mp("0-1-100"), mp("0-1-100")
+				db3.stallApply = 1
+			},
+			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			changed: true, starts: 1},
+		{name: "new writer unreachable",
+			setup:   func(db1, db2, db3 *fakeDB) { db2.up = false },
+			wantErr: errors.New("connection refused"), calls: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, db1, db2, db3 := promoted()
+			tt.setup(db1, db2, db3)
+			w.calls = nil
+			limit := tt.limit
+			if limit == 0 {
+				limit = time.Minute
+			}
+			res, err := w.runner(nil).Repoint(w.ctxUntil(limit), db3.node(), db2.node())
+			t.Log(res)
+			checkErr(t, err, tt.wantErr)
+			if got := w.callsOf("db3"); tt.calls != nil && !slices.Equal(got, tt.calls) {
+				t.Errorf("db3 calls:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.calls, "\n  "))
+			}
+			if res.Changed != tt.changed || (tt.wantErr == nil && res.Starts != tt.starts) {
+				t.Errorf("changed %v starts %d", res.Changed, res.Starts)
+			}
+			if tt.wantErr != nil {
+				return
+			}
+			if db3.srcHost != "198.18.0.12" || db3.io != dbctl.ThreadRunning || db3.sql != dbctl.ThreadRunning || !db3.auto {
+				t.Errorf("db3 replicates from %s (gtid %v), IO %v SQL %v", db3.srcHost, db3.auto, db3.io, db3.sql)
+			}
+			if db3.semiM || !db3.semiR {
+				t.Errorf("db3 semisync master %v replica %v", db3.semiM, db3.semiR)
+			}
+		})
+	}
+}
+
+func TestRepointPositional(t *testing.T) {
+	w := newWorld()
+	master := w.add("db2", "198.18.0.12", "")
+	rep := w.add("db3", "198.18.0.13", "").follows(w.add("db1", "198.18.0.11", ""))
+	for _, d := range []*fakeDB{master, rep} {
+		d.flavor = dbctl.MySQL
+	}
+	rep.auto = false
+	_, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), rep.node(), master.node())
+	if !errors.Is(err, ErrNoSafePosition) {
+		t.Fatalf("err %v, want ErrNoSafePosition", err)
+	}
+	if got := w.callsOf("db3"); len(got) != 0 {
+		t.Errorf("changed something: %v", got)
+	}
+	// Already following it by position: started as it is, never changed.
+	rep.srcHost = "198.18.0.12"
+	rep.io = dbctl.ThreadStopped
+	res, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), rep.node(), master.node())
+	if err != nil || res.Changed || rep.auto || rep.io != dbctl.ThreadRunning {
+		t.Errorf("err %v, %s; auto %v io %v", err, res, rep.auto, rep.io)
+	}
+}
+
+func TestRepointMySQLGTID(t *testing.T) {
+	w := newWorld()
+	master := w.add("db2", "198.18.0.12", "")
+	rep := w.add("db3", "198.18.0.13", "").follows(w.add("db1", "198.18.0.11", ""))
+	set, _ := gtid.ParseMySQL(uuidA + ":1-10")
+	for _, d := range []*fakeDB{master, rep} {
+		d.flavor, d.mysqlExecuted = dbctl.MySQL, set
+	}
+	rep.auto = false
+	res, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), rep.node(), master.node())
+	if err != nil || !res.Changed || !rep.auto {
+		t.Errorf("err %v, %s; auto %v", err, res, rep.auto)
+	}
+	more, _ := gtid.ParseMySQL(uuidA + ":1-11")
+	rep.mysqlExecuted = more
+	_, err = w.runner(nil).Repoint(w.ctxUntil(time.Minute), rep.node(), master.node())
+	var ee *ErrantError
+	if !errors.As(err, &ee) || !slices.Equal(ee.GTIDs, []string{uuidA + ":11"}) {
+		t.Errorf("err %v, want the errant %s:11", err, uuidA)
+	}
+}
+
+func TestRejoin(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(db1, db2 *fakeDB)
+		wantErr error
+		errant  []string
+		caught  string
+	}{
+		{name: "restarted old master, replication resumed by itself",
+			setup:  func(db1, db2 *fakeDB) { db1.up = true; db1.readOnly = true },
+			caught: "0-2-110"},
+		{name: "came back writable: fenced first",
+			setup:  func(db1, db2 *fakeDB) { db1.up = true; db1.readOnly = false },
+			caught: "0-2-110"},
+		{name: "died mid-transaction: errant GTID, refused",
+			setup: func(db1, db2 *fakeDB) {
+				db1.up = true
+				db1.write(1, 102) // never shipped; db2 went on to 0-2-110
+			},
+			wantErr: ErrErrant, errant: []string{"0-1-102"}},
+		{name: "does not catch up in time",
+			setup: func(db1, db2 *fakeDB) {
+				db1.up = true
+				db1.stallApply = 1 << 20
+			},
+			wantErr: ErrNotCaughtUp},
+		{name: "old master still down",
+			setup:   func(db1, db2 *fakeDB) {},
+			wantErr: errors.New("connection refused")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, db1, db2, _ := promoted()
+			db1.recv, db1.slave = mp("0-1-100"), mp("0-1-100")
+			tt.setup(db1, db2)
+			res, err := w.runner(func(o *Options) { o.CatchupTimeout = 5 * time.Second }).Rejoin(w.ctxUntil(time.Minute), db1.node(), db2.node())
+			t.Log(res)
+			checkErr(t, err, tt.wantErr)
+			if !slices.Equal(res.Errant, tt.errant) || res.CaughtUp.String() != tt.caught {
+				t.Errorf("errant %v caught up %q", res.Errant, res.CaughtUp)
+			}
+			if db1.up && !db1.readOnly {
+				t.Error("db1 left writable")
+			}
+			if tt.wantErr == nil && (db1.io != dbctl.ThreadRunning || db1.sql != dbctl.ThreadRunning || db1.srcHost != "198.18.0.12") {
+				t.Errorf("db1 from %s IO %v SQL %v", db1.srcHost, db1.io, db1.sql)
+			}
+			if errors.Is(err, ErrErrant) && len(w.callsOf("db1")) != 1 {
+				t.Errorf("errant: more than read_only changed: %v", w.callsOf("db1"))
+			}
+		})
+	}
+}
