@@ -291,6 +291,7 @@ func (r *Runner) inspectSource(ctx context.Context, rc *recorder, n Node, f dbct
 		}
 	}
 	s.servable, s.want = h.binlog, h.applied.Union(recv)
+	rc.note(n.Name, "has %s", orNone(s.want))
 	switch {
 	case n.DB.Flavor() != f:
 		s.why = "another flavour"
