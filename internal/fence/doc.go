@@ -21,10 +21,11 @@
 //     commit any more, so a grace period only delays the fence and keeps
 //     sessions of the old writer alive while the writer VIP is already
 //     moving; our goal is no split brain, and a client whose statement is
-//     killed retries against the new writer. Rounds remain, paced by
-//     Options.Interval, only to catch kills that failed and sessions that
-//     outlived a kill: up to max_kill_retries+1 rounds, all bounded by the
-//     caller's context.
+//     killed retries against the new writer. Rounds remain only to
+//     confirm the kill and to catch kills that failed and sessions that
+//     outlived one: up to max_kill_retries+1 rounds, the confirming one at
+//     once and the later ones paced by Options.Interval, all bounded by
+//     the caller's context.
 //  3. Verify. The fence is complete when read_only reads back on at the
 //     end and no connection that existed when read_only took effect is
 //     left. Connections opened after that (clients reconnecting through a

@@ -67,7 +67,10 @@ type Options struct {
 	// ReadOnlyAttempt bounds the first read of read_only and each
 	// SET GLOBAL read_only attempt; default 1 s.
 	ReadOnlyAttempt time.Duration
-	// Interval is the pause between kill rounds; default 100 ms.
+	// Interval is the pause before a kill round that follows a failed
+	// kill or a surviving session; default 100 ms. The round confirming
+	// the first one runs at once: the fence is on the failover's critical
+	// path.
 	Interval time.Duration
 	Clock    Clock
 }
@@ -177,7 +180,10 @@ func (f *fencer) killRounds(ctx context.Context) error {
 		lastErr   error
 	)
 	for i := 0; i <= f.opts.MaxKillRetries; i++ {
-		if i > 0 {
+		// The confirming round follows the first at once (a killed
+		// session is listed as Killed, which KillClients spares); only
+		// rounds after a failure or a survivor are paced.
+		if i > 1 {
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("fence: %w: %w (last kill error: %v)", ErrClientsRemain, ctx.Err(), lastErr)
