@@ -88,7 +88,7 @@ func newView(cfg *config.Config, name string) (*view, error) {
 		ScriptName: ScriptName, TrackName: TrackFileName, Instance: InstanceName,
 		RouterID: c.routerID(), Priority: c.priority(), Version: c.version(),
 		Interface: c.iface(),
-		Fifo:      c.path(ka.Where, "keepalived", "notify_fifo", ka.NotifyFifo, true),
+		Fifo:      c.fifo(),
 		TrackFile: c.path(h.Where, "host "+h.Name, "track_file", h.TrackFile, false),
 		Interval:  c.seconds("check_interval", ka.CheckInterval, 1),
 		Timeout:   c.seconds("check_timeout", ka.CheckTimeout, 1),

@@ -214,6 +214,8 @@ func TestRenderErrors(t *testing.T) {
 			[]string{`keepalived: <keepalived> check_bin "mmm-check" is not an absolute path without spaces or quotes`}, ErrInvalid},
 		{"notify binary with a space", "db1", func(c *config.Config) { c.Keepalived.NotifyBin = "/opt/my tools/mmm-notify" },
 			[]string{`keepalived: <keepalived> notify_bin "/opt/my tools/mmm-notify" is not an absolute path without spaces or quotes`}, ErrInvalid},
+		{"relative host notify fifo", "db2", func(c *config.Config) { c.Hosts[1].NotifyFifo = "db2.fifo" },
+			[]string{`keepalived: <host db2> notify_fifo "db2.fifo" is not an absolute path without spaces or quotes`}, ErrInvalid},
 		{"no track file", "db2", func(c *config.Config) { c.Hosts[1].TrackFile = "" },
 			[]string{"keepalived: <host db2> track_file is not set: needed to render keepalived.conf"}, ErrMissing},
 		{"no interface anywhere", "db1", func(c *config.Config) { c.Hosts[0].ClusterInterface = "" },
@@ -249,6 +251,22 @@ func TestRenderErrors(t *testing.T) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.target)
 			}
 		})
+	}
+}
+
+// TestRenderHostFifo: a host's notify_fifo replaces <keepalived>'s in its
+// file only (hosts sharing a filesystem need one fifo each).
+func TestRenderHostFifo(t *testing.T) {
+	c := labConfig()
+	c.Hosts[0].NotifyFifo = "/run/mmm-lab/db1/vrrp.fifo"
+	for host, want := range map[string]string{"db1": "/run/mmm-lab/db1/vrrp.fifo", "db2": c.Keepalived.NotifyFifo} {
+		out, err := Render(c, host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line := "vrrp_notify_fifo " + want + "\n"; !strings.Contains(string(out), line) {
+			t.Errorf("%s: no %q in\n%s", host, line, out)
+		}
 	}
 }
 

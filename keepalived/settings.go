@@ -182,6 +182,16 @@ func (c *checker) path(w config.Where, section, key, p string, optional bool) st
 	return p
 }
 
+// fifo is the host's vrrp_notify_fifo (config.NotifyFifo), checked
+// where it was set: the host's own notify_fifo or <keepalived>'s.
+func (c *checker) fifo() string {
+	if h := c.host; h.NotifyFifo != "" {
+		return c.path(h.Where, "host "+h.Name, "notify_fifo", h.NotifyFifo, true)
+	}
+	ka := &c.cfg.Keepalived
+	return c.path(ka.Where, "keepalived", "notify_fifo", ka.NotifyFifo, true)
+}
+
 // scriptArgs are the arguments mmm-check and mmm-notify get: the main
 // configuration file (when known) and the host.
 func (c *checker) scriptArgs(host string) string {

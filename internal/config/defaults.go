@@ -186,6 +186,16 @@ func commonInterface(c *Config, hosts []string) string {
 	return common
 }
 
+// NotifyFifo is keepalived's vrrp_notify_fifo on host h: h's own
+// notify_fifo, or else the <keepalived> notify_fifo. keepalived on h
+// writes it and h's coordinator reads it.
+func (c *Config) NotifyFifo(h *Host) string {
+	if h != nil && h.NotifyFifo != "" {
+		return h.NotifyFifo
+	}
+	return c.Keepalived.NotifyFifo
+}
+
 // VRRPInterface is the interface keepalived's VRRP instance runs on for
 // host h: the <keepalived> interface, or else h's cluster_interface.
 func (c *Config) VRRPInterface(h *Host) string {

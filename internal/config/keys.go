@@ -112,6 +112,7 @@ var hostKeys = withHostTools(keyTable[Host]{
 	"data_dir":      setString(func(h *Host) *string { return &h.DataDir }),
 	"track_file":    setString(func(h *Host) *string { return &h.TrackFile }),
 	"priority":      setInt(func(h *Host) *int { return &h.Priority }),
+	"notify_fifo":   setString(func(h *Host) *string { return &h.NotifyFifo }),
 })
 
 func withHostTools(t keyTable[Host]) keyTable[Host] {
@@ -206,6 +207,7 @@ var keepalivedKeys = keyTable[Keepalived]{
 	"check_bin":          setString(func(k *Keepalived) *string { return &k.CheckBin }),
 	"notify_bin":         setString(func(k *Keepalived) *string { return &k.NotifyBin }),
 	"notify_fifo":        setString(func(k *Keepalived) *string { return &k.NotifyFifo }),
+	"notify_log":         setString(func(k *Keepalived) *string { return &k.NotifyLog }),
 	"garp_master_delay":  setDuration(func(k *Keepalived) *time.Duration { return &k.GarpMasterDelay }),
 	"garp_master_repeat": setInt(func(k *Keepalived) *int { return &k.GarpMasterRpt }),
 }

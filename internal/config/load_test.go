@@ -237,6 +237,7 @@ func TestOurSections(t *testing.T) {
     api_socket /run/mmm/api.sock
     data_dir /srv/mmm
     track_file /run/mmm/w.track
+    notify_fifo /run/mmm/db1.fifo
 </host>
 <check rep_threads>
     max_connecting 800ms
@@ -272,6 +273,7 @@ func TestOurSections(t *testing.T) {
     check_bin /opt/mmm-check
     notify_bin /opt/mmm-notify
     notify_fifo /run/k.fifo
+    notify_log /var/log/mmm-notify.log
     garp_master_delay 0
     garp_master_repeat 2
 </keepalived>
@@ -307,13 +309,17 @@ func TestOurSections(t *testing.T) {
 		VirtualRouterID: 51, Interface: "br0", AuthPass: "vrrp", VRRPVersion: 2, AdvertInt: time.Second,
 		Unicast: true, CheckInterval: 2 * time.Second, CheckTimeout: time.Second, CheckFall: 2, CheckRise: 3,
 		CheckBin: "/opt/mmm-check", NotifyBin: "/opt/mmm-notify", NotifyFifo: "/run/k.fifo",
-		GarpMasterDelay: 0, GarpMasterRpt: 2,
+		NotifyLog: "/var/log/mmm-notify.log", GarpMasterDelay: 0, GarpMasterRpt: 2,
 	}
 	if !equalIgnoringWhere(c.Keepalived, wantK, func(*Keepalived) {}) {
 		t.Errorf("keepalived = %+v\nwant %+v", c.Keepalived, wantK)
 	}
 	if c.VRRPInterface(db1) != "br0" {
 		t.Errorf("VRRPInterface = %q", c.VRRPInterface(db1))
+	}
+	// A host's notify_fifo overrides <keepalived>'s; others keep that one.
+	if got, got2 := c.NotifyFifo(db1), c.NotifyFifo(c.Host("db2")); got != "/run/mmm/db1.fifo" || got2 != "/run/k.fifo" {
+		t.Errorf("NotifyFifo = %q (db1), %q (db2)", got, got2)
 	}
 }
 

@@ -169,6 +169,10 @@ type Host struct {
 	DataDir      string // raft log and snapshots; /var/lib/mmm-keepalived
 	TrackFile    string // keepalived track_file; /run/mmm-keepalived/writer.track
 	Priority     int    // keepalived priority; default by order in the writer role
+	// NotifyFifo overrides <keepalived> notify_fifo for this host (hosts
+	// sharing one filesystem, as in the lab); "" = that one. Read it
+	// through Config.NotifyFifo.
+	NotifyFifo string
 }
 
 // RoleMode is a role's `mode`.
@@ -293,7 +297,8 @@ type Keepalived struct {
 	CheckRise       int           // 2
 	CheckBin        string        // /usr/bin/mmm-check
 	NotifyBin       string        // /usr/bin/mmm-notify
-	NotifyFifo      string        // /run/mmm-keepalived/vrrp.fifo
+	NotifyFifo      string        // /run/mmm-keepalived/vrrp.fifo; a host's notify_fifo overrides it
+	NotifyLog       string        // file mmm-notify appends a line to per call; "" = syslog only
 	GarpMasterDelay time.Duration // 5 s
 	GarpMasterRpt   int           // 5
 }
