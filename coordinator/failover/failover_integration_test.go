@@ -103,12 +103,15 @@ func TestManualFailover(t *testing.T) {
 	w.waitAcks(100)
 	w.halt()
 
-	ids, gap, from, to := w.report()
+	ids, gap, window, from, to := w.report()
 	t.Logf("steps: fence %v, catch-up+promote %v, repoint %v",
 		fenced.Sub(start).Round(time.Millisecond), promoted.Sub(fenced).Round(time.Millisecond),
 		repointed.Sub(promoted).Round(time.Millisecond))
-	t.Logf("writer: %d acknowledged, errors %v; unavailable %v (last ack id %d via %s, next id %d via %s)",
-		len(ids), w.errs, gap.Round(time.Millisecond), from.id, from.via, to.id, to.via)
+	t.Logf("writer: %d acknowledged, errors %v; unavailable %v (last ack id %d via %s, first id %d via %s); longest gap %v",
+		len(ids), w.errs, window.Round(time.Millisecond), from.id, from.via, to.id, to.via, gap.Round(time.Millisecond))
+	if from.via != "db1" || to.via != "db2" {
+		t.Errorf("no switch from db1 to db2 seen by the writer")
+	}
 	e.waitSame("db2", "db3")
 	for _, h := range []string{"db2", "db3"} {
 		if miss := e.missingOn(h, ids); len(miss) > 0 {

@@ -329,19 +329,26 @@ func (w *writer) waitAcks(n int) {
 	w.e.t.Fatalf("writer: fewer than %d acknowledged inserts after 30 s (errors %v)", n, w.errs)
 }
 
-// report returns the acknowledged ids and the longest time without an
-// acknowledged insert, with its bounds.
-func (w *writer) report() (ids []int64, gap time.Duration, from, to ack) {
+// report returns the acknowledged ids, the longest time without an
+// acknowledged insert, and the unavailable window of the switch: from the
+// last insert acknowledged through the old writer to the first through
+// another one.
+func (w *writer) report() (ids []int64, gap, window time.Duration, from, to ack) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for i, a := range w.acks {
 		ids = append(ids, a.id)
-		if i > 0 && a.at.Sub(w.acks[i-1].at) > gap {
-			gap, from, to = a.at.Sub(w.acks[i-1].at), w.acks[i-1], a
+		if i == 0 {
+			continue
+		}
+		prev := w.acks[i-1]
+		gap = max(gap, a.at.Sub(prev.at))
+		if a.via != prev.via && window == 0 {
+			window, from, to = a.at.Sub(prev.at), prev, a
 		}
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids, gap, from, to
+	return ids, gap, window, from, to
 }
 
 // missingOn returns the acknowledged ids host lacks.

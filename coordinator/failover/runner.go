@@ -100,7 +100,7 @@ const (
 	DefaultWaitSlice      = 2 * time.Second
 	DefaultConnectRetry   = time.Second
 	DefaultHeartbeat      = time.Second
-	DefaultBackoff        = 100 * time.Millisecond
+	DefaultBackoff        = 25 * time.Millisecond
 	DefaultMaxBackoff     = 2 * time.Second
 )
 
@@ -132,7 +132,7 @@ type Options struct {
 	// server defaults of 60 s make recovery slow, LAB-NOTES).
 	ConnectRetry, Heartbeat time.Duration
 	// Backoff is the first pause between retries in Repoint's
-	// verification and in polls, doubled up to MaxBackoff (100 ms, 2 s).
+	// verification and in polls, doubled up to MaxBackoff (25 ms, 2 s).
 	Backoff, MaxBackoff time.Duration
 	Clock               Clock
 }
