@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/checks"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
 // Defaults of the command line.
 const (
-	defaultConfig  = "/etc/mysql-mmm/mmm_agent.conf"
 	defaultTimeout = 800 * time.Millisecond // keepalived's script timeout is 1 s
 	defaultCheck   = "mysql"
 )
@@ -40,7 +40,7 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mmm-check", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = func() {}
-	fs.StringVar(&o.config, "config", defaultConfig, "")
+	fs.StringVar(&o.config, "config", config.DefaultPath(), "")
 	fs.StringVar(&o.host, "host", "", "")
 	fs.Func("timeout", "", func(s string) error {
 		d, err := parseTimeout(s)

@@ -20,7 +20,8 @@ Checks (default: mysql):
                replicas
 
 Options:
-  --config FILE       cluster configuration (default /etc/mysql-mmm/mmm_agent.conf)
+  --config FILE       cluster configuration (default /etc/mmm-keepalived/mmm.conf,
+                      else /etc/mysql-mmm/mmm_agent.conf)
   --host NAME         the host section to check (default: the file's "this")
   --timeout DURATION  answer within this, e.g. 800ms or 0.8 (default 800ms);
                       each check also keeps its own <check> timeout

@@ -16,13 +16,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/version"
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
 )
 
-// DefaultConfig is where mmmctl looks for the host's configuration (the
-// file with `this`, which names the local API socket).
-const DefaultConfig = "/etc/mysql-mmm/mmm_agent.conf"
+// defaultConfig is where mmmctl looks for the host's configuration (the
+// file with `this`, which names the local API socket): config.DefaultPaths.
+func defaultConfig() string { return config.DefaultPath() }
 
 // Exit codes. MMM's mmm_control exited 0 even for ERROR replies (W24).
 const (
@@ -70,7 +71,7 @@ Examples:
 		EnableBashCompletion: true,
 		HideHelpCommand:      true,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: DefaultConfig, EnvVars: []string{"MMMCTL_CONFIG"},
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: defaultConfig(), EnvVars: []string{"MMMCTL_CONFIG"},
 				Usage: "configuration `FILE`: its 'this' host's api_socket, and api_token_file for --api"},
 			&cli.StringFlag{Name: "api", EnvVars: []string{"MMMCTL_API"},
 				Usage: "coordinator `URL`: http://HOST:PORT (TCP API) or unix:///PATH (default: the local socket)"},

@@ -52,7 +52,7 @@ func configPath(c *cli.Context) string {
 			return x.String("config")
 		}
 	}
-	return DefaultConfig
+	return defaultConfig()
 }
 
 // completionConfig is the configuration for completions; nil when it does
