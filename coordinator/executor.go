@@ -99,6 +99,14 @@ func (d *dispatcher) run(ctx context.Context) {
 		if err == nil {
 			_, err = d.node.apply(ctx, data)
 		}
+		if err == nil && res.Outcome == OutcomeOK && (p.Kind == KindOpenWriter || p.Kind == KindCloseWriter) {
+			// Followers learn that the gate changed with the next
+			// entry: send one now rather than after raft's CommitTimeout,
+			// so the host's track file follows at once.
+			if data, err2 := newEntry(d.now(), []fsm.Input{fsm.Tick{}}, nil); err2 == nil {
+				_, _ = d.node.apply(ctx, data)
+			}
+		}
 		if errors.Is(err, ErrNotLeader) {
 			return
 		}

@@ -29,10 +29,9 @@ type local struct {
 	urgent   chan struct{} // a report must go out now
 
 	// track_file state, owned by runTrack.
-	written     bool
-	eligible    bool
-	lastAssert  time.Time
-	leaseLostAt time.Time // when the lease was last seen lost (metrics, logs)
+	written    bool
+	eligible   bool
+	lastAssert time.Time
 }
 
 func newLocal(c *Coordinator) *local {
@@ -79,14 +78,8 @@ func (l *local) applyTrack() {
 	switch {
 	case !leaseOK:
 		why = fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", l.c.cfg.Coordinator.Lease)
-		if l.leaseLostAt.IsZero() {
-			l.leaseLostAt = now
-		}
 	case !writer:
 		why = "the committed state does not make this host the writer"
-	}
-	if leaseOK {
-		l.leaseLostAt = time.Time{}
 	}
 	l.c.metrics.setLease(leaseOK, want)
 	if l.written && want == l.eligible && now.Sub(l.lastAssert) < 5*time.Second {
@@ -104,12 +97,15 @@ func (l *local) applyTrack() {
 		l.c.log.Error("writing the track file", "path", l.c.trackFile, "err", err)
 		return
 	}
-	if !l.written || want != l.eligible {
-		lvl := "closed"
+	switch {
+	case !l.written:
+		l.c.log.Info("writer eligibility set at start", "host", l.c.host, "path", l.c.trackFile, "eligible", want, "why", why)
+	case want != l.eligible:
+		what := "closed"
 		if want {
-			lvl = "opened"
+			what = "opened"
 		}
-		l.c.log.Warn("writer eligibility "+lvl, "host", l.c.host, "path", l.c.trackFile, "why", why)
+		l.c.log.Warn("writer eligibility "+what, "host", l.c.host, "path", l.c.trackFile, "why", why)
 	}
 	l.written, l.eligible, l.lastAssert = true, want, now
 }
@@ -176,7 +172,7 @@ func (l *local) runReports(ctx context.Context) {
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
-	failing := false
+	failures := 0
 	for {
 		urgent := false
 		select {
@@ -187,13 +183,17 @@ func (l *local) runReports(ctx context.Context) {
 			urgent = true
 		}
 		err := l.c.sendReport(ctx, l.report(urgent))
+		// Say so once it lasts (not during the first election).
 		switch {
-		case err != nil && !failing && ctx.Err() == nil:
-			l.c.log.Warn("cannot report to the leader; retrying every period", "err", err)
-			failing = true
-		case err == nil && failing:
+		case err != nil && ctx.Err() == nil:
+			if failures++; failures == 3 {
+				l.c.log.Warn("cannot report to the leader; retrying every period", "err", err)
+			}
+		case err == nil && failures >= 3:
 			l.c.log.Info("reporting to the leader again")
-			failing = false
+			failures = 0
+		case err == nil:
+			failures = 0
 		}
 		if urgent && err != nil {
 			// Evidence must arrive: retry soon rather than next period.

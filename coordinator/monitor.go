@@ -52,7 +52,9 @@ func (c *Coordinator) lead(ctx context.Context) {
 	}
 	tick := time.NewTicker(c.timing().base())
 	defer tick.Stop()
-	lastTransfer := c.now()
+	// The first leadership transfer may come 5 s into the term, later
+	// ones 30 s apart (maybeTransfer).
+	lastTransfer := c.now().Add(-25 * time.Second)
 	for {
 		select {
 		case <-ctx.Done():

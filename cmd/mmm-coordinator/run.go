@@ -9,9 +9,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
@@ -62,6 +65,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log = log.With("node", host)
+	// go-sql-driver's own messages ("closing bad idle connection: EOF")
+	// are what the checks and the watcher report better: debug only.
+	_ = mysql.SetLogger(driverLog{log.With("component", "mysql-driver")})
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -222,6 +228,11 @@ func newLogger(format string, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// driverLog passes go-sql-driver's messages to slog at debug level.
+type driverLog struct{ log *slog.Logger }
+
+func (d driverLog) Print(v ...any) { d.log.Debug(strings.TrimSpace(fmt.Sprint(v...))) }
 
 // waitSocket waits until the API answers on its unix socket.
 func waitSocket(ctx context.Context, path string) error {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 )
 
 // component is one step of the bring-up. Steps run in order; a step
@@ -123,19 +125,55 @@ func (l *Lab) skipCoordinators() string {
 	if l.binary("mmm-coordinator") == "" {
 		return "mmm-coordinator is not built"
 	}
-	return "not wired yet: upCoordinators needs mmm-coordinator's command line (issue 6)"
+	return ""
 }
 
-// upCoordinators is the hook for mmm-coordinator on every db host (issue
-// 6). When its command line is settled, it starts, through StartDaemon, a
-// Daemon named "coordinator" per db host running
-// `<bin>/mmm-coordinator` with <state>/etc/mmm_<host>.conf (written by
-// upConfig; its per-host paths — raft data dir, API socket, track_file,
-// pid file — already point into <state>/<host>/), then waits until the
-// raft group has a leader. skipCoordinators must then return "" when the
-// binary exists.
+// upCoordinators starts mmm-coordinator on every db host, through
+// StartDaemon as a Daemon named "coordinator", with
+// <state>/etc/mmm_<host>.conf (written by upConfig; its per-host paths —
+// raft data dir, API socket, track_file — point into <state>/<host>/),
+// then waits until every node's API socket names the same raft leader.
 func (l *Lab) upCoordinators(ctx context.Context) error {
-	return fmt.Errorf("lab: coordinator: %w", errNotWired)
+	for _, h := range DBHosts() {
+		d := Daemon{Name: "coordinator", Host: h.Name,
+			Argv: []string{l.binary("mmm-coordinator"), "--config", l.HostConfigPath(h.Name)}}
+		if err := l.StartDaemon(ctx, d); err != nil {
+			return err
+		}
+	}
+	var leaders []string
+	err := poll(ctx, 30*time.Second, func() (bool, error) {
+		leaders = leaders[:0]
+		for _, h := range DBHosts() {
+			leaders = append(leaders, l.CoordinatorLeader(ctx, h.Name))
+		}
+		for _, x := range leaders {
+			if x == "" || x != leaders[0] {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("lab: coordinators: no leader they agree on (%v): %w", leaders, err)
+	}
+	return nil
+}
+
+// CoordinatorLeader asks host's coordinator, over its API socket, which
+// host leads the raft group; "" when it does not answer or knows none.
+func (l *Lab) CoordinatorLeader(ctx context.Context, host string) string {
+	c, err := api.NewClient(api.ClientOptions{Socket: filepath.Join(l.hostDir(host), "mmm.sock")})
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	s, err := c.Snapshot(ctx)
+	if err != nil {
+		return ""
+	}
+	return s.Leader
 }
 
 // errNotWired is what a hook returns until its component exists; the
