@@ -91,34 +91,7 @@ func (l *Lab) binary(name string) string {
 	return p
 }
 
-// skipKeepalived says why keepalived is not started on db1 and db2.
-func (l *Lab) skipKeepalived() string {
-	for _, b := range []string{"mmm-check", "mmm-notify"} {
-		if l.binary(b) == "" {
-			return b + " is not built"
-		}
-	}
-	return "not wired yet: upKeepalived in test/lab/components.go (issue 8)"
-}
-
-// upKeepalived is the hook for keepalived on db1 and db2 (issue 8). It is
-// to render keepalived.conf per master host with keepalived.Render from
-// HostConfigPath(host) into <state>/<host>/keepalived.conf and start,
-// through StartDaemon, a Daemon named "keepalived" per host:
-//
-//	keepalived -n -l -D -f <conf> -p <host>/keepalived.pid -r <host>/vrrp.pid -c <host>/checkers.pid
-//
-// in the foreground (it loses its log otherwise), with its own pid files
-// listed in Daemon.PidFiles so that KillDaemon kills parent and VRRP child
-// at once, as a crash does (LAB-NOTES). Two things to settle first: the
-// rendered file's vrrp_notify_fifo (<keepalived> notify_fifo) is one path
-// for the whole cluster, but db1 and db2 share this filesystem; and its
-// track_file starts as 1 (ineligible), so without a coordinator someone
-// must write 0 on db1 for the writer VIP to appear. skipKeepalived must
-// then return "" when the binaries exist.
-func (l *Lab) upKeepalived(ctx context.Context) error {
-	return fmt.Errorf("lab: keepalived: %w", errNotWired)
-}
+// skipKeepalived and upKeepalived are in keepalived.go.
 
 // skipCoordinators says why no coordinator is started.
 func (l *Lab) skipCoordinators() string {
@@ -175,7 +148,3 @@ func (l *Lab) CoordinatorLeader(ctx context.Context, host string) string {
 	}
 	return s.Leader
 }
-
-// errNotWired is what a hook returns until its component exists; the
-// skip functions keep it from ever being reached.
-var errNotWired = errors.New("not wired yet")

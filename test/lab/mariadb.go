@@ -44,7 +44,10 @@ func (l *Lab) serverOptions(h Host) mariadbd.Options {
 	return mariadbd.Options{
 		Dir:         filepath.Join(l.hostDir(h.Name), "mysql"),
 		Name:        h.Name,
-		BindAddress: h.Addr.String(),
+		// Every address of the host's namespace: its own and the VIPs it
+		// may hold (bound to its own address only, it refused clients of
+		// the writer VIP). The namespace has no other address.
+		BindAddress: "0.0.0.0",
 		Port:        MySQLPort,
 		ServerID:    h.ServerID,
 		Extra:       extra,

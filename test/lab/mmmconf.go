@@ -85,6 +85,10 @@ func renderConfig(stateDir, binDir string) string {
 		kv("data_dir", hostPath(h.Name, "coordinator"))
 		kv("api_socket", hostPath(h.Name, "mmm.sock"))
 		kv("track_file", hostPath(h.Name, "writer.track"))
+		if h.Mode == "master" {
+			// keepalived's fifo: one per host on this shared filesystem.
+			kv("notify_fifo", hostPath(h.Name, "vrrp.fifo"))
+		}
 		w("</host>")
 	}
 	var masters, all, readers []string
@@ -138,6 +142,7 @@ func renderConfig(stateDir, binDir string) string {
 	w("<keepalived>")
 	kv("virtual_router_id", 51)
 	kv("interface", hostIface)
+	kv("notify_log", filepath.Join(stateDir, "mmm-notify.log"))
 	if binDir != "" {
 		kv("check_bin", filepath.Join(binDir, "mmm-check"))
 		kv("notify_bin", filepath.Join(binDir, "mmm-notify"))

@@ -1,0 +1,185 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
+)
+
+// keepalived on db1 and db2 (issue 8): the configuration keepalived.Render
+// makes from each host's own view of the cluster, run in the host's
+// namespace in the foreground (it loses its log otherwise: LAB-NOTES),
+// with mmm-check and mmm-notify from Options.BinDir.
+//
+// The track files. keepalived reads a missing track file as 0 (eligible),
+// and drops the track_file for good when its directory is missing at its
+// start, so both exist before keepalived starts. Until the coordinators
+// run, nothing else writes them: upKeepalived makes db1 (the lab's
+// writer) eligible and db2 not, so that the writer VIP comes up on db1.
+// When the coordinators run (the next component), they take the files
+// over and rewrite them from the committed state; tests and benchmarks
+// without coordinators write them with SetWriterEligible, as the
+// coordinator would.
+
+// keepalivedName is the Daemon name of keepalived on a host.
+const keepalivedName = "keepalived"
+
+// skipKeepalived says why keepalived is not started on db1 and db2.
+func (l *Lab) skipKeepalived() string {
+	for _, b := range []string{"mmm-check", "mmm-notify"} {
+		if l.binary(b) == "" {
+			return b + " is not built"
+		}
+	}
+	if _, err := exec.LookPath("keepalived"); err != nil {
+		return "keepalived is not installed (make deps)"
+	}
+	return ""
+}
+
+// masters are the hosts that run keepalived: the writer role's.
+func masters() []string {
+	var out []string
+	for _, h := range DBHosts() {
+		if h.Mode == "master" {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+// TrackFilePath is host's keepalived track_file (renderConfig's).
+func (l *Lab) TrackFilePath(host string) string { return filepath.Join(l.hostDir(host), "writer.track") }
+
+// NotifyLogPath is the file every mmm-notify of the lab appends its line
+// to (<keepalived> notify_log).
+func (l *Lab) NotifyLogPath() string { return filepath.Join(l.opts.StateDir, "mmm-notify.log") }
+
+// KeepalivedLogPath is keepalived's own log on host.
+func (l *Lab) KeepalivedLogPath(host string) string {
+	return filepath.Join(l.hostDir(host), keepalivedName+".log")
+}
+
+// SetWriterEligible writes host's track file as the coordinator does: 0
+// (eligible for the writer VIP) or 1. keepalived acts on it within
+// milliseconds (inotify).
+func (l *Lab) SetWriterEligible(host string, eligible bool) error {
+	if _, err := LookupHost(host); err != nil {
+		return err
+	}
+	return keepalived.WriteTrackFile(l.TrackFilePath(host), eligible)
+}
+
+// VIPHolders returns the hosts that have vip on their eth0 now.
+func (l *Lab) VIPHolders(vip netip.Addr) ([]string, error) {
+	var out []string
+	for _, h := range Hosts {
+		addrs, err := l.addrsOn(h.Name)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && ip == vip {
+				out = append(out, h.Name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// upKeepalived renders and starts keepalived on db1 and db2, waits until
+// db1 holds the writer VIP and no mmm-notify runs any more, and leaves db1
+// writable: keepalived may start the instance in FAULT (init_fail) and
+// mmm-notify then fences db1, which the lab undoes as the coordinator's
+// promotion would.
+func (l *Lab) upKeepalived(ctx context.Context) error {
+	bin, err := exec.LookPath("keepalived")
+	if err != nil {
+		return fmt.Errorf("lab: keepalived: %w", err)
+	}
+	for _, host := range masters() {
+		d, err := l.prepareKeepalived(bin, host)
+		if err != nil {
+			return err
+		}
+		if err := l.StartDaemon(ctx, d); err != nil {
+			return err
+		}
+	}
+	err = poll(ctx, 30*time.Second, func() (bool, error) {
+		holders, err := l.VIPHolders(WriterVIP)
+		return err == nil && len(holders) == 1 && holders[0] == Writer, err
+	})
+	if err != nil {
+		return fmt.Errorf("lab: keepalived: the writer VIP did not come up on %s: %w (see %s)", Writer, err, l.KeepalivedLogPath(Writer))
+	}
+	if err := l.waitNotifyIdle(ctx); err != nil {
+		return err
+	}
+	return l.servers[Writer].Exec(ctx, "SET GLOBAL read_only=OFF")
+}
+
+// prepareKeepalived renders host's keepalived.conf, creates its track
+// file and returns its Daemon.
+func (l *Lab) prepareKeepalived(bin, host string) (Daemon, error) {
+	cfg, err := config.Load(l.HostConfigPath(host))
+	if err != nil {
+		return Daemon{}, fmt.Errorf("lab: keepalived: %w", err)
+	}
+	conf, err := keepalived.Render(cfg, host)
+	if err != nil {
+		return Daemon{}, fmt.Errorf("lab: keepalived: %w", err)
+	}
+	dir := filepath.Join(l.hostDir(host), keepalivedName)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Daemon{}, fmt.Errorf("lab: %w", err)
+	}
+	confFile := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(confFile, conf, 0o600); err != nil {
+		return Daemon{}, fmt.Errorf("lab: %w", err)
+	}
+	if track := cfg.Host(host).TrackFile; track != l.TrackFilePath(host) {
+		return Daemon{}, fmt.Errorf("lab: keepalived: %s's track_file is %s, want %s", host, track, l.TrackFilePath(host))
+	}
+	if err := l.SetWriterEligible(host, host == Writer); err != nil {
+		return Daemon{}, err
+	}
+	// keepalived's own pid files, apart from the lab's <host>/keepalived.pid
+	// (keepalived refuses to start when its pid file names a live process).
+	pids := []string{"keepalived.pid", "vrrp.pid", "checkers.pid", "bfd.pid"}
+	for i, p := range pids {
+		pids[i] = filepath.Join(dir, p)
+	}
+	return Daemon{Name: keepalivedName, Host: host, PidFiles: pids,
+		Argv: []string{bin, "--dont-fork", "--log-console", "--log-detail", "--vrrp",
+			"-f", confFile, "-p", pids[0], "-r", pids[1], "-c", pids[2], "-b", pids[3]}}, nil
+}
+
+// waitNotifyIdle waits until no mmm-notify runs on the masters: each
+// notification is done, fence included.
+func (l *Lab) waitNotifyIdle(ctx context.Context) error {
+	notifyBin := []byte(l.binary("mmm-notify"))
+	return poll(ctx, 10*time.Second, func() (bool, error) {
+		for _, host := range masters() {
+			pids, err := NamespaceProcesses(l.Namespace(host))
+			if err != nil {
+				return false, err
+			}
+			for _, pid := range pids {
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				if bytes.Contains(b, notifyBin) {
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	})
+}
