@@ -57,7 +57,9 @@ func masters() []string {
 }
 
 // TrackFilePath is host's keepalived track_file (renderConfig's).
-func (l *Lab) TrackFilePath(host string) string { return filepath.Join(l.hostDir(host), "writer.track") }
+func (l *Lab) TrackFilePath(host string) string {
+	return filepath.Join(l.hostDir(host), "writer.track")
+}
 
 // NotifyLogPath is the file every mmm-notify of the lab appends its line
 // to (<keepalived> notify_log).

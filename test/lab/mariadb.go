@@ -42,8 +42,8 @@ func (l *Lab) serverOptions(h Host) mariadbd.Options {
 		extra = append(extra, "rpl_semi_sync_master_enabled=ON")
 	}
 	return mariadbd.Options{
-		Dir:         filepath.Join(l.hostDir(h.Name), "mysql"),
-		Name:        h.Name,
+		Dir:  filepath.Join(l.hostDir(h.Name), "mysql"),
+		Name: h.Name,
 		// Every address of the host's namespace: its own and the VIPs it
 		// may hold (bound to its own address only, it refused clients of
 		// the writer VIP). The namespace has no other address.
