@@ -123,7 +123,19 @@ func (l *Lab) upKeepalived(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("lab: keepalived: the writer VIP did not come up on %s: %w (see %s)", Writer, err, l.KeepalivedLogPath(Writer))
 	}
-	if err := l.waitNotifyIdle(ctx); err != nil {
+	// Both checks passed (rise times after init_fail): until then an
+	// eligible db2 would wait for its check, and a failover would measure
+	// keepalived's start.
+	for _, host := range masters() {
+		err := poll(ctx, 30*time.Second, func() (bool, error) {
+			b, err := os.ReadFile(l.KeepalivedLogPath(host))
+			return bytes.Contains(b, []byte("VRRP_Script("+keepalived.ScriptName+") succeeded")), err
+		})
+		if err != nil {
+			return fmt.Errorf("lab: keepalived on %s: mmm-check never passed: %w (see %s)", host, err, l.KeepalivedLogPath(host))
+		}
+	}
+	if err := l.WaitNotifyIdle(ctx); err != nil {
 		return err
 	}
 	return l.servers[Writer].Exec(ctx, "SET GLOBAL read_only=OFF")
@@ -165,9 +177,9 @@ func (l *Lab) prepareKeepalived(bin, host string) (Daemon, error) {
 			"-f", confFile, "-p", pids[0], "-r", pids[1], "-c", pids[2], "-b", pids[3]}}, nil
 }
 
-// waitNotifyIdle waits until no mmm-notify runs on the masters: each
+// WaitNotifyIdle waits until no mmm-notify runs on the masters: each
 // notification is done, fence included.
-func (l *Lab) waitNotifyIdle(ctx context.Context) error {
+func (l *Lab) WaitNotifyIdle(ctx context.Context) error {
 	notifyBin := []byte(l.binary("mmm-notify"))
 	return poll(ctx, 10*time.Second, func() (bool, error) {
 		for _, host := range masters() {
