@@ -19,10 +19,19 @@ import (
 
 type fakeConn struct{ pingErr error }
 
-func (c *fakeConn) Prepare(string) (driver.Stmt, error) { return nil, errors.New("no") }
-func (c *fakeConn) Close() error                        { return nil }
-func (c *fakeConn) Begin() (driver.Tx, error)           { return nil, errors.New("no") }
-func (c *fakeConn) Ping(context.Context) error          { return c.pingErr }
+func (c *fakeConn) Ping(context.Context) error { return c.pingErr }
+func (c *fakeConn) Close() error               { return nil }
+func (c *fakeConn) Wait(ctx context.Context, max time.Duration) (bool, error) {
+	if c.pingErr != nil {
+		return true, nil
+	}
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-time.After(max):
+		return false, ErrWaitTimeout
+	}
+}
 
 func TestMySQLWatch(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "unix", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
@@ -30,7 +39,7 @@ func TestMySQLWatch(t *testing.T) {
 	denied := errors.New("Error 1045: Access denied")
 	tests := []struct {
 		name    string
-		steps   []error // connect errors, nil = connects (and the ping then fails once)
+		steps   []error // connect errors, nil = connects
 		want    []string
 		warning bool
 	}{
@@ -43,9 +52,11 @@ func TestMySQLWatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
+			warned := false
 			i := 0
 			w := mysqlWatch{socket: "/x.sock", host: "db1", now: func() time.Time { return t0 },
-				connect: func(context.Context) (driver.Conn, error) {
+				warn: func(string, error) { warned = true },
+				connect: func(context.Context) (watchedConn, error) {
 					err := tt.steps[i]
 					i++
 					if err != nil {
@@ -60,9 +71,9 @@ func TestMySQLWatch(t *testing.T) {
 					}
 					got = append(got, e.Kind.String())
 				}}
-			warned := false
 			for range tt.steps {
-				w.once(context.Background(), func(string, error) { warned = true })
+				w.conn = nil
+				w.reconnect(context.Background())
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) || warned != tt.warning {
 				t.Errorf("reports %v warned %v, want %v %v", got, warned, tt.want, tt.warning)
@@ -71,25 +82,54 @@ func TestMySQLWatch(t *testing.T) {
 	}
 }
 
-// TestMySQLWatchPingFailure: a failing ping on the open connection
-// reconnects at once, and the connect error decides.
-func TestMySQLWatchPingFailure(t *testing.T) {
+// TestMySQLWatchRun: the connection becomes readable (mysqld died), the
+// ping fails, the reconnect is refused: evidence at once; then mysqld
+// answers again and the evidence is cleared.
+func TestMySQLWatchRun(t *testing.T) {
 	conn := &fakeConn{}
-	var got []*fsm.Evidence
-	connects := 0
-	w := mysqlWatch{socket: "/x.sock", host: "db1", now: time.Now, report: func(e *fsm.Evidence) { got = append(got, e) },
-		connect: func(context.Context) (driver.Conn, error) {
-			connects++
-			if connects == 1 {
-				return conn, nil
+	reports := make(chan *fsm.Evidence, 4)
+	var mu sync.Mutex
+	refuse := false
+	w := mysqlWatch{socket: "/x.sock", host: "db1", now: time.Now, warn: func(string, error) {},
+		report: func(e *fsm.Evidence) { reports <- e },
+		connect: func(context.Context) (watchedConn, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if refuse {
+				return nil, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}
 			}
-			return nil, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}
+			return &fakeConn{}, nil
 		}}
-	w.once(context.Background(), nil) // connects
-	conn.pingErr = driver.ErrBadConn
-	w.once(context.Background(), nil) // ping fails, reconnect refused
-	if len(got) != 1 || got[0] == nil || got[0].Kind != fsm.EvidenceSocketRefused {
-		t.Fatalf("reports %v", got)
+	if !w.reconnect(context.Background()) {
+		t.Fatal("no first connection")
+	}
+	w.conn = conn
+	mu.Lock()
+	refuse = true
+	mu.Unlock()
+	conn.pingErr = driver.ErrBadConn // Wait reports it readable, Ping fails
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.run(ctx) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case e := <-reports:
+		if e == nil || e.Kind != fsm.EvidenceSocketRefused {
+			t.Fatalf("report %+v", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no evidence")
+	}
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	select {
+	case e := <-reports:
+		if e != nil {
+			t.Fatalf("report %+v, want the evidence cleared", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("evidence not cleared")
 	}
 }
 

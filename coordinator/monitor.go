@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ func (c *Coordinator) lead(ctx context.Context) {
 			}
 		}
 		view := c.replica.View()
+		in = novel(&view.State, in)
 		in = append(in, c.book.inputs(&view.State, "", false)...)
 		in = append(in, c.reachability(&view.State)...)
 		if len(in) == 0 {
@@ -237,4 +239,53 @@ func (c *Coordinator) propose(ctx context.Context, in []fsm.Input) error {
 	}
 	_, err = c.node.apply(ctx, data)
 	return err
+}
+
+// novel drops the inputs that cannot change the committed state, so that
+// an idle round is a few inputs instead of dozens (every replica steps
+// every input): a probe result its check's trap already holds (the state
+// machine ignores those, §3.1) — except an OK of the mysql check, whose
+// time stales older evidence — and an observation equal to the committed
+// one. Before startup nothing is dropped (initial checks store every
+// result).
+func novel(st *fsm.State, in []fsm.Input) []fsm.Input {
+	if !st.Started {
+		return in
+	}
+	out := in[:0:0]
+	for _, x := range in {
+		if !redundant(st, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func redundant(st *fsm.State, x fsm.Input) bool {
+	switch v := x.(type) {
+	case fsm.Probe:
+		h := st.Host(v.Host)
+		if h == nil || v.Check < fsm.CheckPing || v.Check > fsm.CheckRepBacklog {
+			return false
+		}
+		c := h.Checks[v.Check-1]
+		switch v.Result {
+		case fsm.ResultOK:
+			return c.Trap == fsm.TrapOK && v.Check != fsm.CheckMySQL
+		case fsm.ResultFailed:
+			return c.Trap == fsm.TrapReported
+		case fsm.ResultUnknown:
+			return c.Trap == fsm.TrapUnknown
+		}
+	case fsm.Writable:
+		h := st.Host(v.Host)
+		return h != nil && h.Writable == v.Writable
+	case fsm.Follows:
+		h := st.Host(v.Host)
+		return h != nil && h.Follows == v.Master
+	case fsm.GTID:
+		h := st.Host(v.Host)
+		return h != nil && maps.Equal(h.Position, v.Position) && (h.Position == nil) == (v.Position == nil)
+	}
+	return false
 }
