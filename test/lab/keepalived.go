@@ -172,9 +172,16 @@ func (l *Lab) prepareKeepalived(bin, host string) (Daemon, error) {
 	for i, p := range pids {
 		pids[i] = filepath.Join(dir, p)
 	}
+	// A crashed keepalived leaves its pid files, and its VRRP child stays
+	// a zombie until init reaps it, which keepalived's check (kill 0) takes
+	// for a running daemon: "daemon is already running". The lab starts
+	// keepalived only when none of its processes runs (StartDaemon,
+	// ReviveHost, RestartDaemon), so the files are stale then: sh removes
+	// them and execs keepalived (same pid, still in the foreground).
+	script := `rm -f -- "$3" "$4" "$5" "$6" && exec "$1" --dont-fork --log-console --log-detail --vrrp ` +
+		`-f "$2" -p "$3" -r "$4" -c "$5" -b "$6"`
 	return Daemon{Name: keepalivedName, Host: host, PidFiles: pids,
-		Argv: []string{bin, "--dont-fork", "--log-console", "--log-detail", "--vrrp",
-			"-f", confFile, "-p", pids[0], "-r", pids[1], "-c", pids[2], "-b", pids[3]}}, nil
+		Argv: append([]string{"/bin/sh", "-c", script, "keepalived", bin, confFile}, pids...)}, nil
 }
 
 // WaitNotifyIdle waits until no mmm-notify runs on the masters: each

@@ -62,7 +62,7 @@ func (l *Lab) MoveWriter(ctx context.Context, from, to string) (Move, error) {
 			return m, err
 		}
 		defer r.Close()
-		err = poll(ctx, 10*time.Second, func() (bool, error) {
+		err = pollFine(ctx, 10*time.Second, func() (bool, error) {
 			ro, err := r.queryString(ctx, "SELECT @@read_only")
 			return err == nil && ro == "1", nil
 		})
@@ -87,7 +87,7 @@ func (l *Lab) MoveWriter(ctx context.Context, from, to string) (Move, error) {
 	if err := l.SetWriterEligible(to, true); err != nil {
 		return m, err
 	}
-	err = poll(ctx, 15*time.Second, func() (bool, error) {
+	err = pollFine(ctx, 15*time.Second, func() (bool, error) {
 		holders, err := l.VIPHolders(WriterVIP)
 		return slices.Contains(holders, to), err
 	})
@@ -96,6 +96,23 @@ func (l *Lab) MoveWriter(ctx context.Context, from, to string) (Move, error) {
 	}
 	m.VIP = time.Now()
 	return m, l.WaitNotifyIdle(ctx)
+}
+
+// pollFine is poll every 5 ms: MoveWriter's times are measurements.
+func pollFine(ctx context.Context, limit time.Duration, done func() (bool, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		ok, err := done()
+		if ok || err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("lab: gave up waiting: %w", ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // WriterSample is one look at the writer role: who holds the writer VIP,
