@@ -24,7 +24,9 @@
 // transaction is in flight on the killed server: an unacknowledged one
 // would come back with it as an errant GTID and break the restore. A
 // sampler checks every 20 ms that no second server is writable while the
-// VIP's holder is. Between trials the dead side comes back read-only and
+// VIP's holder is. Each fault comes after a random wait of up to
+// --jitter, so that it meets mmm-check's 1 s interval at a random phase
+// (trials at a regular pace hit the same phase every time). Between trials the dead side comes back read-only and
 // replicating and the roles swap (the next trial kills the new writer).
 //
 // It brings up its own lab (prefix mmmb) with only mmm-check and
@@ -59,6 +61,7 @@ type options struct {
 	attempt   time.Duration
 	connect   time.Duration
 	decide    time.Duration
+	jitter    time.Duration
 	keep      bool
 	verbose   bool
 }
@@ -84,6 +87,7 @@ func parse(args []string) (options, error) {
 	fs.DurationVar(&o.attempt, "attempt", 250*time.Millisecond, "deadline of one INSERT attempt")
 	fs.DurationVar(&o.connect, "connect-timeout", 100*time.Millisecond, "the client's connect timeout")
 	fs.DurationVar(&o.decide, "decide", 500*time.Millisecond, "host-kill: the assumed detection time of the coordinator")
+	fs.DurationVar(&o.jitter, "jitter", time.Second, "a random wait up to this before each fault, so that faults hit mmm-check's interval (1 s) at random phases")
 	fs.BoolVar(&o.keep, "keep", false, "leave the lab up afterwards")
 	fs.BoolVar(&o.verbose, "v", false, "log the lab's steps")
 	if err := fs.Parse(args); err != nil {

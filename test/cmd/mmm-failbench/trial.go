@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"time"
@@ -78,6 +79,12 @@ func (b *bench) trial(ctx context.Context, name string) (result, error) {
 	s := b.l.SampleWriters(20 * time.Millisecond)
 	tctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	if b.o.jitter > 0 {
+		select {
+		case <-tctx.Done():
+		case <-time.After(rand.N(b.o.jitter)):
+		}
+	}
 
 	r.fault = time.Now()
 	switch name {
