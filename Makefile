@@ -55,7 +55,7 @@ test-package: deps package ## install the .deb for real (root): files, modes, re
 		$(GO) test -count=1 -v -run '^TestPackage' ./packaging/ && \
 	echo "make test-package took $$($(elapsed))"
 
-check: deps lint test test-integration ## everything CI runs: the README's test command
+check: deps lint test test-integration test-package ## everything CI runs: the README's test command
 
 DEMO_PREFIX ?= mmm
 # The time since $$start (date +%s%N), in seconds with two decimals.
