@@ -15,10 +15,13 @@ import (
 // watchFifo reads keepalived's vrrp_notify_fifo on a writer-role host and
 // reports the VRRP instance's state (see fifoReader).
 func (c *Coordinator) watchFifo(ctx context.Context) {
-	if !c.canBeWriter(c.host) || c.cfg.Keepalived.NotifyFifo == "" {
+	// The host's own notify_fifo, else <keepalived>'s (what Render gave
+	// keepalived on this host).
+	fifo := c.cfg.NotifyFifo(c.cfg.Host(c.host))
+	if !c.canBeWriter(c.host) || fifo == "" {
 		return
 	}
-	r := fifoReader{path: c.cfg.Keepalived.NotifyFifo, onLine: func(line string) {
+	r := fifoReader{path: fifo, onLine: func(line string) {
 		t, err := keepalived.ParseFifoLine(line)
 		if err != nil {
 			c.log.Warn("notify fifo", "err", err)
@@ -28,7 +31,7 @@ func (c *Coordinator) watchFifo(ctx context.Context) {
 			c.log.Info("keepalived reports", "instance", t.Name, "state", t.State.String(), "priority", t.Priority)
 			c.local.setVRRP(s)
 		}
-	}, warn: func(msg string, err error) { c.log.Warn(msg, "path", c.cfg.Keepalived.NotifyFifo, "err", err) }}
+	}, warn: func(msg string, err error) { c.log.Warn(msg, "path", fifo, "err", err) }}
 	r.run(ctx)
 }
 
