@@ -50,6 +50,7 @@ func (c *Coordinator) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	if n := len(v.Pending); n > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d action(s) pending, next: %s", n, v.Pending[0].Text))
 	}
+	s.Warnings = append(s.Warnings, c.readers.warnings()...)
 	return s, nil
 }
 

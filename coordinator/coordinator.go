@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/netip"
 	"sync"
@@ -34,7 +35,14 @@ type Options struct {
 	// Executors by action kind. CloseWriter and OpenWriter are built in
 	// (the writer gates); a kind without one is recorded as skipped.
 	Executors map[string]Executor
-	Retry     RetryPolicy
+	// ExecuteSQL installs the leader's SQL executors (exec_sql.go) for
+	// every kind Executors leaves out.
+	ExecuteSQL bool
+	// ReaderVIPs opens this host's vip_interface (DialReaderVIPs): the
+	// node then applies its share of the reader roles (readervips.go).
+	// nil: reader VIPs are left alone.
+	ReaderVIPs VIPDialer
+	Retry      RetryPolicy
 	// Metrics receives the coordinator's collectors; nil: a new registry.
 	Metrics *Metrics
 	// LeadershipTransfer keeps the raft leadership off the writer host,
@@ -69,6 +77,7 @@ type Coordinator struct {
 	client   reportClient
 	book     *reportBook
 	local    *local
+	readers  *readerVIPs // nil: reader VIPs are not applied here
 	metrics  *Metrics
 	timingP  atomic.Pointer[Timing]
 
@@ -122,12 +131,20 @@ func New(opts Options) (*Coordinator, error) {
 		return nil, err
 	}
 	c.execs = map[string]Executor{}
+	if opts.ExecuteSQL {
+		sx, err := newSQLExecutors(cfg, c.replica, c.log)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(c.execs, sx.executors())
+	}
 	for k, e := range opts.Executors {
 		c.execs[k] = e
 	}
 	c.execs[KindOpenWriter] = gateExecutor{c.replica}
 	c.execs[KindCloseWriter] = gateExecutor{c.replica}
 	c.local = newLocal(c)
+	c.readers = newReaderVIPs(c)
 
 	st := InmemStores()
 	if opts.Stores != nil {
@@ -179,6 +196,9 @@ func (c *Coordinator) Run(ctx context.Context) error {
 	if !c.witness {
 		run(c.watchMySQL)
 		run(c.watchFifo)
+	}
+	if c.readers != nil {
+		run(func(ctx context.Context) { c.readers.run(ctx, c.replica.Changed) })
 	}
 	<-ctx.Done()
 	wg.Wait()

@@ -16,6 +16,16 @@ var (
 	// ErrPermanent, wrapped by an Executor's error, says that retrying the
 	// action cannot help (the action is recorded as failed at once).
 	ErrPermanent = errors.New("permanent failure")
+	// ErrSkipped, wrapped by an Executor's error, records the action as
+	// skipped: not done, and not to be retried (the fence of a host that
+	// does not answer, which its own side fences; a kill_host_bin that is
+	// not installed). The error's text goes to the history.
+	ErrSkipped = errors.New("skipped")
+	// ErrWarning, wrapped by an Executor's error, records the action as
+	// done (ok) with the error's text in the history: it did its job and
+	// has something to report (a promotion without the GTIDs a catch-up
+	// could not bring, catchup_policy promote).
+	ErrWarning = errors.New("done with a warning")
 	// ErrShutdown: the coordinator is shutting down.
 	ErrShutdown = errors.New("coordinator: shutting down")
 )

@@ -146,6 +146,13 @@ func (d *dispatcher) execute(ctx context.Context, p PendingAction) ActionResult 
 	case err == nil:
 		res.Outcome = OutcomeOK
 		d.log.Info("action done", "action", p.Text, "host", p.Host, "took", res.Duration.Round(time.Millisecond))
+	case errors.Is(err, ErrSkipped):
+		res.Outcome, res.Error = OutcomeSkipped, err.Error()
+		d.log.Warn("action skipped", "action", p.Text, "host", p.Host, "why", err)
+	case errors.Is(err, ErrWarning):
+		res.Outcome, res.Error = OutcomeOK, err.Error()
+		d.log.Warn("action done with a warning", "action", p.Text, "host", p.Host,
+			"took", res.Duration.Round(time.Millisecond), "warning", err)
 	case res.Attempt >= d.policy.Attempts || errors.Is(err, ErrPermanent):
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
 		d.log.Error("action failed", "action", p.Text, "host", p.Host, "attempt", res.Attempt, "err", err)

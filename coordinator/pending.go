@@ -36,7 +36,8 @@ const (
 	// OutcomeRetrying: the executor failed; the action stays pending
 	// and runs again at RetryAt.
 	OutcomeRetrying
-	// OutcomeSkipped: no executor is installed for the action's kind.
+	// OutcomeSkipped: no executor is installed for the action's kind,
+	// or the executor decided not to act (ErrSkipped).
 	OutcomeSkipped
 	// OutcomeCancelled: dropped without running, because an earlier
 	// action of its batch failed (an OpenWriter after a failed CatchUp

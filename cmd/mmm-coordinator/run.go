@@ -100,6 +100,7 @@ func serve(ctx context.Context, o options, cfg *config.Config, host string, leve
 			coordinator.KindFence:   cfg.Coordinator.FenceTimeout,
 			coordinator.KindCatchUp: cfg.Coordinator.CatchupTimeout + 5*time.Second,
 		}},
+		ExecuteSQL: true, ReaderVIPs: readerVIPs(cfg, host, o.witness),
 		Metrics: metrics, LeadershipTransfer: o.transfer,
 	})
 	if err != nil {
@@ -200,6 +201,14 @@ func reload(o options, c *coordinator.Coordinator, prober *coordinator.CheckProb
 		log.Error("SIGHUP: API token not reloaded", "err", err)
 	}
 	log.Info("SIGHUP: reloaded the log level, check timings and API token", "level", level.Level().String())
+}
+
+// readerVIPs is the host's reader VIP interface; a witness has none.
+func readerVIPs(cfg *config.Config, host string, witness bool) coordinator.VIPDialer {
+	if h := cfg.Host(host); witness || h == nil || h.Mode == config.HostModeWitness {
+		return nil
+	}
+	return coordinator.DialReaderVIPs(cfg, host)
 }
 
 func levelFor(o options, cfg *config.Config) slog.Level {

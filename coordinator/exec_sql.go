@@ -1,0 +1,285 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/failover"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
+)
+
+// The leader's SQL executors (Options.ExecuteSQL): the state machine's
+// MySQL actions carried out over the network with each host's agent
+// account, through internal/fence and coordinator/failover.
+//
+//	fence              fence.Fence (read_only, kill, verify)
+//	catch-up           failover.CatchUp (relay log, then pulls from hosts ahead)
+//	promote            failover.Promote
+//	repoint,           failover.Rejoin for a master (read_only=1, errant
+//	start-replication    check, repoint, verified caught up), failover.Repoint
+//	                     for a replica (errant check, GTID, verified running)
+//	stop-replication   STOP SLAVE
+//	kill-host          kill_host_bin (exec_kill.go)
+//	reader-vips        nothing: each host's coordinator applies its share
+//	                   of the committed assignment itself (readervips.go)
+//
+// Rules:
+//   - Every action opens its connections afresh, bounded by the connect
+//     timeout (the mysql check's timeout) and the action's deadline, and
+//     closes them when it ends: no pool survives a failover.
+//   - A host the committed state has in HARD_OFFLINE is not dialled: its
+//     ping or mysql check failed, so a dial would at best be refused and
+//     at worst (a dead host, a network down) wait the whole connect
+//     timeout on the failover's critical path. It counts as unreachable.
+//   - An unreachable old writer is not a failed fence: it is fenced by its
+//     own side — mmm-notify fences it when keepalived leaves MASTER, and
+//     its coordinator closes the track file when it loses the leader for
+//     longer than the lease. The fence is recorded as skipped, the
+//     failover goes on. Refusals that retrying can fix (too many
+//     connections, access denied) are retried.
+//   - CatchUp, Promote and the replication actions act only on a host the
+//     state still gives that part (not the writer for replication, the
+//     writer for a promotion); otherwise they fail permanently, which also
+//     cancels the OpenWriter of a handover.
+//   - Catch-up incomplete under catchup_policy refuse is permanent: the
+//     promotion stops (its OpenWriter is cancelled), the writer stays
+//     closed, the history and the log say what is missing where. Under
+//     promote the catch-up succeeds with a warning naming the missing
+//     GTIDs (ErrWarning). What only the old writer had when last seen is
+//     also recorded as a warning.
+//   - Errant transactions refuse a rejoin or repoint permanently, and the
+//     host's replication is stopped: the state machine makes a host ONLINE
+//     only when its replication is verified (it follows the active master
+//     with rep_threads and rep_backlog OK, fsm replVerified), so a stopped
+//     replica stays in AWAITING_RECOVERY or REPLICATION_FAIL, and
+//     set_online is refused, until an operator repairs it. The action is
+//     requested again every ReplicationRetry and refused again, each time
+//     in the history with the GTIDs.
+
+// sqlServer is what the SQL executors need of one server;
+// *dbctl.Server implements it.
+type sqlServer interface {
+	failover.Server
+	fence.Server
+	Close() error
+}
+
+var _ sqlServer = (*dbctl.Server)(nil)
+
+// sqlExecutors carries the state the SQL executors share.
+type sqlExecutors struct {
+	cfg     *config.Config
+	replica *Replica
+	runner  *failover.Runner
+	fence   fence.Options
+	log     *slog.Logger
+	// open connects to a host's MySQL as its agent; a seam for tests.
+	open func(ctx context.Context, host string) (sqlServer, error)
+}
+
+func newSQLExecutors(cfg *config.Config, replica *Replica, log *slog.Logger) (*sqlExecutors, error) {
+	r, err := failover.New(failover.OptionsFrom(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	e := &sqlExecutors{cfg: cfg, replica: replica, runner: r, log: log,
+		fence: fence.Options{MaxKillRetries: cfg.MaxKillRetries}}
+	e.open = e.dial
+	return e, nil
+}
+
+// executors returns the executors by kind.
+func (e *sqlExecutors) executors() map[string]Executor {
+	return map[string]Executor{
+		KindFence:   ExecutorFunc(func(ctx context.Context, a fsm.Action) error { return e.fenceHost(ctx, a.(fsm.Fence)) }),
+		KindCatchUp: ExecutorFunc(func(ctx context.Context, a fsm.Action) error { return e.catchUp(ctx, a.(fsm.CatchUp)) }),
+		KindPromote: ExecutorFunc(func(ctx context.Context, a fsm.Action) error { return e.promote(ctx, a.(fsm.Promote)) }),
+		KindRepoint: ExecutorFunc(func(ctx context.Context, a fsm.Action) error {
+			r := a.(fsm.Repoint)
+			return e.replicate(ctx, r.Host, r.Master)
+		}),
+		KindStartReplication: ExecutorFunc(func(ctx context.Context, a fsm.Action) error {
+			r := a.(fsm.StartReplication)
+			return e.replicate(ctx, r.Host, r.Master)
+		}),
+		KindStopReplication: ExecutorFunc(func(ctx context.Context, a fsm.Action) error {
+			return e.stopReplication(ctx, a.(fsm.StopReplication).Host)
+		}),
+		KindKillHost:   newKillHost(e.cfg, e.log),
+		KindReaderVIPs: ExecutorFunc(func(context.Context, fsm.Action) error { return nil }),
+	}
+}
+
+// dial opens host's MySQL over TCP (ip:mysql_port) as its agent. Open
+// detects the flavour, so the server answered when it returns.
+func (e *sqlExecutors) dial(ctx context.Context, host string) (sqlServer, error) {
+	h := e.cfg.Host(host)
+	if h == nil {
+		return nil, fmt.Errorf("%w: unknown host %q", ErrConfig, host)
+	}
+	c := mysql.NewConfig()
+	c.Net, c.Addr = "tcp", net.JoinHostPort(h.IP.String(), strconv.Itoa(h.MySQLPort))
+	c.User, c.Passwd = h.AgentUser, h.AgentPassword
+	c.Timeout = e.connectTimeout()
+	srv, err := dbctl.Open(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("coordinator: connect to %s as %s: %w", host, h.AgentUser, err)
+	}
+	return srv, nil
+}
+
+// connectTimeout is the mysql check's timeout (2 s by default).
+func (e *sqlExecutors) connectTimeout() time.Duration {
+	if c := e.cfg.Checks["mysql"]; c != nil && c.Timeout > 0 {
+		return c.Timeout
+	}
+	return 2 * time.Second
+}
+
+// down reports why the committed state says host cannot answer ("" when
+// it may).
+func (e *sqlExecutors) down(st *fsm.State, host string) string {
+	if h := st.Host(host); h != nil && h.State == fsm.StateHardOffline {
+		return host + " is HARD_OFFLINE"
+	}
+	return ""
+}
+
+// conns are one action's connections; a nil entry did not answer.
+type conns struct {
+	srv  map[string]sqlServer
+	errs map[string]error
+}
+
+// openAll connects to hosts in parallel, skipping those the state has
+// down.
+func (e *sqlExecutors) openAll(ctx context.Context, hosts ...string) conns {
+	st := e.replica.View().State
+	hosts = unique(hosts)
+	srvs := make([]sqlServer, len(hosts))
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		if why := e.down(&st, h); why != "" {
+			errs[i] = fmt.Errorf("%w: %s in the committed state: not dialled", failover.ErrUnreachable, why)
+			continue
+		}
+		wg.Go(func() { srvs[i], errs[i] = e.open(ctx, h) })
+	}
+	wg.Wait()
+	cs := conns{srv: map[string]sqlServer{}, errs: map[string]error{}}
+	for i, h := range hosts {
+		if srvs[i] != nil {
+			cs.srv[h] = srvs[i]
+		} else {
+			cs.errs[h] = errs[i]
+		}
+	}
+	return cs
+}
+
+// unique drops empty names and repeats, keeping the first.
+func unique(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (cs conns) close() {
+	for _, s := range cs.srv {
+		s.Close()
+	}
+}
+
+// node is host as failover sees it (DB nil when it did not answer).
+func (e *sqlExecutors) node(cs conns, host string) failover.Node {
+	n := failover.Node{Name: host}
+	if h := e.cfg.Host(host); h != nil {
+		n.Source = failover.EndpointOf(h)
+	}
+	if s := cs.srv[host]; s != nil {
+		n.DB = s
+	}
+	return n
+}
+
+// dbHosts lists the hosts with MySQL, in configuration order.
+func (e *sqlExecutors) dbHosts() []string {
+	var out []string
+	for _, h := range e.cfg.Hosts {
+		if h.Mode != config.HostModeWitness {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
+// isMaster reports whether host is a master in the configuration.
+func (e *sqlExecutors) isMaster(host string) bool {
+	h := e.cfg.Host(host)
+	return h != nil && h.Mode == config.HostModeMaster
+}
+
+// fenceHost demotes a (former) writer; see the rules above for an
+// unreachable one.
+func (e *sqlExecutors) fenceHost(ctx context.Context, a fsm.Fence) error {
+	cs := e.openAll(ctx, a.Host)
+	defer cs.close()
+	srv := cs.srv[a.Host]
+	if srv == nil {
+		return e.unfenceable(a.Host, cs.errs[a.Host])
+	}
+	res, err := fence.Fence(ctx, srv, e.fence)
+	if errors.Is(err, fence.ErrUnreachable) {
+		return e.unfenceable(a.Host, err)
+	}
+	if err != nil {
+		return fmt.Errorf("coordinator: fence %s: %w (%s)", a.Host, err, fenceSummary(res))
+	}
+	e.log.Info("fenced", "host", a.Host, "result", fenceSummary(res))
+	return nil
+}
+
+// unfenceable decides about a fence target that did not answer: skipped
+// (its own side fences it), unless retrying can help.
+func (e *sqlExecutors) unfenceable(host string, err error) error {
+	if errors.Is(err, dbctl.ErrTooManyConnections) || errors.Is(err, dbctl.ErrAccessDenied) {
+		return fmt.Errorf("coordinator: fence %s: %w", host, err)
+	}
+	return fmt.Errorf("%w: %s does not answer (%v): it is fenced by its own side (mmm-notify when keepalived leaves MASTER, its coordinator's lease)",
+		ErrSkipped, host, err)
+}
+
+func fenceSummary(r fence.Result) string {
+	s := fmt.Sprintf("read_only after %d attempt(s), %d kill round(s), %d killed, in %v",
+		r.ReadOnlyAttempts, r.Rounds, len(r.Killed), r.Took.Round(time.Millisecond))
+	if r.WasReadOnly {
+		s = "was read-only; " + s
+	}
+	return s
+}
+
+// owner refuses an action about a writer handover that the state has
+// undone meanwhile.
+func (e *sqlExecutors) ownerIs(host, what string) error {
+	if o := e.replica.Owner(); o != host {
+		return fmt.Errorf("%w: %s %s: it no longer holds the writer role (owner %q)", ErrPermanent, what, host, o)
+	}
+	return nil
+}

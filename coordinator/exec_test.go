@@ -1,0 +1,199 @@
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/failover"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/gtid"
+)
+
+// TestDispatcherOutcomes: how an executor's error becomes the recorded
+// outcome.
+func TestDispatcherOutcomes(t *testing.T) {
+	tests := []struct {
+		err     error
+		attempt int
+		want    Outcome
+		text    string
+	}{
+		{nil, 0, OutcomeOK, ""},
+		{fmt.Errorf("%w: db1 does not answer", ErrSkipped), 0, OutcomeSkipped, "db1 does not answer"},
+		{fmt.Errorf("%w: promoted without 0-1-5", ErrWarning), 0, OutcomeOK, "0-1-5"},
+		{fmt.Errorf("%w: not a failover target", ErrPermanent), 0, OutcomeFailed, "failover target"},
+		{errors.New("connection refused"), 0, OutcomeRetrying, "refused"},
+		{errors.New("connection refused"), 2, OutcomeFailed, "refused"},
+	}
+	for _, tt := range tests {
+		d := &dispatcher{policy: RetryPolicy{}.withDefaults(), log: slog.New(slog.DiscardHandler), now: time.Now,
+			warned: map[string]bool{}, execs: map[string]Executor{
+				KindFence: ExecutorFunc(func(context.Context, fsm.Action) error { return tt.err }),
+			}}
+		wa, err := encodeAction(fsm.Fence{Host: "db1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := d.execute(context.Background(), PendingAction{Kind: KindFence, Action: wa, Attempts: tt.attempt})
+		if res.Outcome != tt.want || !strings.Contains(res.Error, tt.text) {
+			t.Errorf("%v (attempt %d): %s %q, want %s containing %q", tt.err, tt.attempt+1, res.Outcome, res.Error, tt.want, tt.text)
+		}
+	}
+}
+
+func TestKillHost(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "monitor"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "args")
+	write := func(name, body string, mode os.FileMode) {
+		if err := os.WriteFile(filepath.Join(dir, "monitor", name), []byte(body), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("kill_ok", "#!/bin/sh\necho \"$@\" > "+out+"\necho killed\n", 0o755)
+	write("kill_fail", "#!/bin/sh\necho cannot reach the PDU\nexit 3\n", 0o755)
+	write("kill_noexec", "#!/bin/sh\n", 0o644)
+	tests := []struct {
+		bin, binPath string
+		ping         bool
+		want         error // nil, ErrSkipped or ErrPermanent
+		args, text   string
+	}{
+		{"kill_ok", dir, true, nil, "db1 1\n", ""},
+		{filepath.Join(dir, "monitor", "kill_ok"), "", false, nil, "db1 0\n", ""},
+		{"kill_fail", dir, false, ErrPermanent, "", "PDU"},
+		{"kill_missing", dir, false, ErrSkipped, "", "No binary found"},
+		{"kill_noexec", dir, false, ErrSkipped, "", "not executable"},
+		{"kill_host", "", false, ErrSkipped, "", "no binary configured"},
+	}
+	for _, tt := range tests {
+		os.Remove(out)
+		cfg := &config.Config{Monitor: config.Monitor{KillHostBin: tt.bin, BinPath: tt.binPath}}
+		err := newKillHost(cfg, slog.New(slog.DiscardHandler)).Execute(context.Background(), fsm.KillHost{Host: "db1", Ping: tt.ping})
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) || !strings.Contains(fmt.Sprint(err), tt.text) {
+			t.Errorf("%s: err %v, want %v containing %q", tt.bin, err, tt.want, tt.text)
+		}
+		if tt.args != "" {
+			if b, _ := os.ReadFile(out); string(b) != tt.args {
+				t.Errorf("%s: ran with %q, want %q", tt.bin, b, tt.args)
+			}
+		}
+	}
+}
+
+func TestCatchUpOthers(t *testing.T) {
+	hosts := []string{"db1", "db2", "db3", "db4"}
+	tests := []struct {
+		a    fsm.CatchUp
+		want []string
+	}{
+		{fsm.CatchUp{Host: "db2", Previous: "db1"}, []string{"db3", "db4"}},
+		{fsm.CatchUp{Host: "db2", Previous: "db1", Sources: []string{"db4", "db1"}}, []string{"db4", "db3"}},
+		{fsm.CatchUp{Host: "db1"}, []string{"db2", "db3", "db4"}},
+	}
+	for _, tt := range tests {
+		if got := catchUpOthers(tt.a, hosts); !slices.Equal(got, tt.want) {
+			t.Errorf("%v: %v, want %v", tt.a, got, tt.want)
+		}
+	}
+}
+
+func TestNotCovered(t *testing.T) {
+	pos := func(s string) failover.Position {
+		p, err := gtid.ParseMariaDB(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return failover.MariaDBPosition(p)
+	}
+	tests := []struct {
+		target  fsm.Position
+		applied failover.Position
+		want    string
+	}{
+		{nil, pos("0-1-10"), ""},
+		{fsm.Position{"0": 10}, pos("0-1-10"), ""},
+		{fsm.Position{"0": 10}, pos("0-2-12"), ""},
+		{fsm.Position{"0": 12, "1": 3}, pos("0-2-10,1-1-3"), "0:12"},
+		{fsm.Position{"0": 12}, failover.Position{}, "0:12"},
+	}
+	for _, tt := range tests {
+		if got := notCovered(tt.target, tt.applied).String(); got != tt.want {
+			t.Errorf("target %v applied %v: %q, want %q", tt.target, tt.applied, got, tt.want)
+		}
+	}
+}
+
+// fakeSQL is a server that answers read_only and nothing else.
+type fakeSQL struct {
+	failover.Server
+	readOnly bool
+	closed   bool
+}
+
+func (f *fakeSQL) ReadOnly(ctx context.Context) (dbctl.ReadOnlyState, error) {
+	return dbctl.ReadOnlyState{ReadOnly: f.readOnly}, nil
+}
+func (f *fakeSQL) SetReadOnly(ctx context.Context, on bool) error { f.readOnly = on; return nil }
+func (f *fakeSQL) KillClients(ctx context.Context) ([]dbctl.Client, error) {
+	return nil, nil
+}
+func (f *fakeSQL) Close() error { f.closed = true; return nil }
+
+// TestFenceExecutor: a fence target that does not answer is skipped (its
+// own side fences it) unless retrying can help; one that answers is
+// fenced and its connection closed.
+func TestFenceExecutor(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	rep, err := NewReplica(fsm.SpecFromConfig(cfg), 10, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		openErr error
+		want    error
+	}{
+		{nil, nil},
+		{errors.New("dial tcp 127.0.0.11:3306: connect: connection refused"), ErrSkipped},
+		{fmt.Errorf("dbctl: open: %w", dbctl.ErrTooManyConnections), dbctl.ErrTooManyConnections},
+	}
+	for _, tt := range tests {
+		srv := &fakeSQL{}
+		e, err := newSQLExecutors(cfg, rep, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.open = func(ctx context.Context, host string) (sqlServer, error) {
+			if tt.openErr != nil {
+				return nil, tt.openErr
+			}
+			return srv, nil
+		}
+		err = e.executors()[KindFence].Execute(context.Background(), fsm.Fence{Host: "db1"})
+		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
+			t.Errorf("open error %v: fence error %v, want %v", tt.openErr, err, tt.want)
+		}
+		if tt.openErr == nil && (!srv.readOnly || !srv.closed) {
+			t.Errorf("fenced server: read_only %v, closed %v", srv.readOnly, srv.closed)
+		}
+	}
+	// Actions about a writer the state does not name are refused for good.
+	e, _ := newSQLExecutors(cfg, rep, slog.New(slog.DiscardHandler))
+	for _, a := range []fsm.Action{fsm.CatchUp{Host: "db2"}, fsm.Promote{Host: "db2"}} {
+		if err := e.executors()[ActionKind(a)].Execute(context.Background(), a); !errors.Is(err, ErrPermanent) {
+			t.Errorf("%v with no writer in the state: %v, want ErrPermanent", a, err)
+		}
+	}
+}
