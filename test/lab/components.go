@@ -27,8 +27,12 @@ func components() []component {
 		{name: "mariadb", up: (*Lab).upMariaDB},
 		{name: "replication", up: (*Lab).upReplication},
 		{name: "config", up: (*Lab).upConfig},
-		{name: "keepalived", skip: (*Lab).skipKeepalived, up: (*Lab).upKeepalived},
+		// Coordinators first: keepalived then starts with the track files
+		// they wrote. The other way round, a coordinator's first write
+		// closes db1's file (no leader yet), keepalived goes FAULT and
+		// mmm-notify fences the writer (see keepalived.go).
 		{name: "coordinator", skip: (*Lab).skipCoordinators, up: (*Lab).upCoordinators},
+		{name: "keepalived", skip: (*Lab).skipKeepalived, up: (*Lab).upKeepalived},
 	}
 }
 

@@ -21,13 +21,20 @@ import (
 //
 // The track files. keepalived reads a missing track file as 0 (eligible),
 // and drops the track_file for good when its directory is missing at its
-// start, so both exist before keepalived starts. Until the coordinators
-// run, nothing else writes them: upKeepalived makes db1 (the lab's
-// writer) eligible and db2 not, so that the writer VIP comes up on db1.
-// When the coordinators run (the next component), they take the files
-// over and rewrite them from the committed state; tests and benchmarks
-// without coordinators write them with SetWriterEligible, as the
+// start, so both exist before keepalived starts. When the coordinators
+// run (they start first), they own the files: upKeepalived waits until
+// they made db1 eligible, so that keepalived starts the instance with the
+// coordinator's decision in place. Without coordinators nothing else
+// writes them: upKeepalived makes db1 (the lab's writer) eligible and db2
+// not, and tests and benchmarks move the writer with MoveWriter, as the
 // coordinator would.
+//
+// Why the order matters: a coordinator closes its host's track file until
+// it has a leader and a committed writer, so one that starts (or
+// restarts) beside a running keepalived puts the writer's instance in
+// FAULT for a moment, and mmm-notify fences the writer; when the file
+// opens again the VIP comes back to a read-only server, which only the
+// coordinator's promotion reopens.
 
 // keepalivedName is the Daemon name of keepalived on a host.
 const keepalivedName = "keepalived"
@@ -101,14 +108,28 @@ func (l *Lab) VIPHolders(vip netip.Addr) ([]string, error) {
 // db1 holds the writer VIP and no mmm-notify runs any more, and leaves db1
 // writable: keepalived may start the instance in FAULT (init_fail) and
 // mmm-notify then fences db1, which the lab undoes as the coordinator's
-// promotion would.
+// promotion would (db1 is the writer the coordinators chose, if they run).
 func (l *Lab) upKeepalived(ctx context.Context) error {
 	bin, err := exec.LookPath("keepalived")
 	if err != nil {
 		return fmt.Errorf("lab: keepalived: %w", err)
 	}
+	coordinated := false
 	for _, host := range masters() {
-		d, err := l.prepareKeepalived(bin, host)
+		running, _ := l.DaemonRunning(host, "coordinator")
+		coordinated = coordinated || running
+	}
+	if coordinated {
+		err := poll(ctx, 30*time.Second, func() (bool, error) {
+			eligible, err := keepalived.ReadTrackFile(l.TrackFilePath(Writer))
+			return err == nil && eligible, nil
+		})
+		if err != nil {
+			return fmt.Errorf("lab: keepalived: the coordinators did not make %s eligible: %w", Writer, err)
+		}
+	}
+	for _, host := range masters() {
+		d, err := l.prepareKeepalived(bin, host, coordinated)
 		if err != nil {
 			return err
 		}
@@ -142,8 +163,8 @@ func (l *Lab) upKeepalived(ctx context.Context) error {
 }
 
 // prepareKeepalived renders host's keepalived.conf, creates its track
-// file and returns its Daemon.
-func (l *Lab) prepareKeepalived(bin, host string) (Daemon, error) {
+// file unless the coordinators own it, and returns its Daemon.
+func (l *Lab) prepareKeepalived(bin, host string, coordinated bool) (Daemon, error) {
 	cfg, err := config.Load(l.HostConfigPath(host))
 	if err != nil {
 		return Daemon{}, fmt.Errorf("lab: keepalived: %w", err)
@@ -163,8 +184,10 @@ func (l *Lab) prepareKeepalived(bin, host string) (Daemon, error) {
 	if track := cfg.Host(host).TrackFile; track != l.TrackFilePath(host) {
 		return Daemon{}, fmt.Errorf("lab: keepalived: %s's track_file is %s, want %s", host, track, l.TrackFilePath(host))
 	}
-	if err := l.SetWriterEligible(host, host == Writer); err != nil {
-		return Daemon{}, err
+	if !coordinated {
+		if err := l.SetWriterEligible(host, host == Writer); err != nil {
+			return Daemon{}, err
+		}
 	}
 	// keepalived's own pid files, apart from the lab's <host>/keepalived.pid
 	// (keepalived refuses to start when its pid file names a live process).
