@@ -27,5 +27,5 @@ func main() {
 			os.Exit(exitNotFenced)
 		})
 	}
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, openLogs))
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -21,10 +21,14 @@ const (
 
 // run is mmm-notify without the process around it: it parses args, loads
 // the configuration, handles the notification within its deadline, writes
-// the outcome in one line (stdout, or stderr on failure) and to the logs,
-// and returns the exit code. logs receives the line too (syslog and
-// notify_log in main; nil in tests).
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, logs opener) int {
+// the outcome in one line (stdout, or stderr on failure) and to syslog and
+// notify_log, and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, openLogs)
+}
+
+// runWith is run with the logs opened by logs (nil = none).
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, logs opener) int {
 	start := time.Now()
 	o, err := parseArgs(args, io.Discard)
 	switch {

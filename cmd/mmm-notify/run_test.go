@@ -19,7 +19,7 @@ import (
 func call(t *testing.T, logs opener, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut, logs)
+	code := runWith(context.Background(), args, &out, &errOut, logs)
 	return code, out.String(), errOut.String()
 }
 
@@ -246,4 +246,42 @@ func writeConfig(t *testing.T, dir, vip, apiSocket string) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// TestOpenLogs: notify_log gets one timestamped line per call, appended.
+func TestOpenLogs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notify.log")
+	for i, line := range []string{"mmm-notify: first", "mmm-notify: second"} {
+		l := openLogs(path)
+		l.WriteLine(i == 1, line)
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], "] mmm-notify: first") || !strings.HasSuffix(lines[1], "] mmm-notify: second") {
+		t.Errorf("notify_log:\n%s", b)
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05.000Z07:00", strings.Fields(lines[0])[0]); err != nil {
+		t.Errorf("timestamp: %v", err)
+	}
+	// No notify_log, no syslog: nothing to write to, nothing fails.
+	l := openLogs("")
+	l.WriteLine(false, "x")
+	if err := l.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestRunUsage goes through run itself (the real logs).
+func TestRunUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"INSTANCE"}, &out, &errOut); code != exitUsage || out.Len() > 0 {
+		t.Errorf("exit %d, stdout %q", code, out.String())
+	}
+	oneLineOn(t, "stderr", errOut.String(), "mmm-notify: usage: ")
 }
