@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-)
 
-// defaultConfig is where MMM's agent read its configuration: an existing
-// mmm_agent.conf (include mmm_common.conf, this <host>) works as it is.
-const defaultConfig = "/etc/mysql-mmm/mmm_agent.conf"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+)
 
 // errUsage marks a command-line mistake (exit 2).
 var errUsage = errors.New("usage")
@@ -33,7 +31,7 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mmm-coordinator", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = func() {}
-	fs.StringVar(&o.config, "config", defaultConfig, "")
+	fs.StringVar(&o.config, "config", config.DefaultPath(), "")
 	fs.StringVar(&o.host, "host", "this", "")
 	fs.BoolVar(&o.witness, "witness", false, "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
@@ -80,7 +78,8 @@ executes the actions; every member writes its own keepalived track_file
 <coordinator> lease) and serves the API on api_socket and api_address.
 
 Flags:
-  --config FILE           cluster configuration (default ` + defaultConfig + `)
+  --config FILE           cluster configuration (default /etc/mmm-keepalived/mmm.conf,
+                          else /etc/mysql-mmm/mmm_agent.conf)
   --host NAME             this host's name (default: the configuration's "this")
   --witness               no MySQL, no VIPs, no track file: a raft vote only
   --log-format text|json  log format on stderr (default text)

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
 )
 
 // Defaults of the command line.
 const (
-	defaultConfig  = "/etc/mysql-mmm/mmm_agent.conf"
 	defaultTimeout = 2 * time.Second
 	// stopTimeout caps the deadline of a STOP notification: keepalived
 	// kills the notify scripts still running about 1 s after it began to
@@ -42,7 +42,7 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mmm-notify", flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.Usage = func() {}
-	fs.StringVar(&o.config, "config", defaultConfig, "")
+	fs.StringVar(&o.config, "config", config.DefaultPath(), "")
 	fs.StringVar(&o.host, "host", "", "")
 	fs.Func("timeout", "", func(s string) error {
 		d, err := parseTimeout(s)

@@ -36,7 +36,8 @@ file). The report goes to the coordinator's api_socket, concurrently with
 the fence, best effort: a coordinator that is down changes nothing.
 
 Options:
-  --config FILE       cluster configuration (default /etc/mysql-mmm/mmm_agent.conf)
+  --config FILE       cluster configuration (default /etc/mmm-keepalived/mmm.conf,
+                      else /etc/mysql-mmm/mmm_agent.conf)
   --host NAME         this host (default: the file's "this")
   --timeout DURATION  everything is done within this, e.g. 2s or 0.8 (default
                       2s); a STOP gets at most 800ms, because keepalived kills
