@@ -67,6 +67,7 @@ demo: ## bring up a local cluster (network namespaces, MariaDB, and what else is
 	$(BIN)/mmm-lab --prefix $(DEMO_PREFIX) up || { \
 		echo "demo: failed; removing what was created" >&2; \
 		[ ! -x $(BIN)/mmm-lab ] || $(BIN)/mmm-lab --prefix $(DEMO_PREFIX) down; exit 1; }; \
+	BIN=$(BIN) ./scripts/demo-show $(DEMO_PREFIX); \
 	echo "make demo took $$($(elapsed))"
 
 demo-down: ## remove the demo cluster: processes, namespaces, state directory
@@ -86,3 +87,12 @@ bench-check: ## mmm-check's wall time and RSS beside mariadb-admin ping and mari
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mmm-check ./cmd/mmm-check
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/mmm-check-cgo ./cmd/mmm-check
 	$(GO) run ./test/cmd/mmm-checkbench --bin $(BIN)/mmm-check --variant cgo=$(BIN)/mmm-check-cgo $(BENCH_CHECK_ARGS)
+
+.PHONY: bench-failover
+# Quick mode: make bench-failover BENCH_FAILOVER_ARGS='-trials 1 -scenarios mysqld-kill,host-kill'
+BENCH_FAILOVER_ARGS ?=
+bench-failover: build ## failover benchmark, ours vs keepalived + shell scripts, in the lab (root; long): bench/failover.{json,svg}
+	@start=$$(date +%s%N); \
+	$(BIN)/mmm-failbench -json bench/failover.json -svg bench/failover.svg $(BENCH_FAILOVER_ARGS); \
+	status=$$?; $(BIN)/mmm-lab --prefix mmmw down >/dev/null || status=1; \
+	echo "make bench-failover took $$($(elapsed))"; exit $$status
