@@ -1,4 +1,9 @@
-// Command mmm-failbench measures how long the writer is unavailable after
+// Command mmm-failbench is the failover benchmark (make bench-failover):
+// by default it compares our system with the classic keepalived + shell
+// scripts setup over every scenario of test/failbench (see that package
+// and failover.go). With --systems hand it runs the older bench below.
+//
+// --systems hand measures how long the writer is unavailable after
 // the writer's mysqld is SIGKILLed or its host dies, in the lab, with
 // keepalived, mmm-check and mmm-notify but WITHOUT coordinators: the
 // coordinator's part — deciding and promoting — is played by the bench
@@ -50,10 +55,18 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/mmm-keepalived/mmm-keepalived/test/failbench"
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
 
 type options struct {
+	// systems: "hand" is this file's bench (promotion by hand, no
+	// coordinators); anything else is the failover benchmark of
+	// test/failbench (failover.go), comparing the named systems.
+	systems   string
+	jsonOut   string
+	svgOut    string
+	fbScen    []failbench.Scenario
 	prefix    string
 	trials    int
 	scenarios []string
@@ -80,9 +93,12 @@ func parse(args []string) (options, error) {
 	var o options
 	var scen string
 	fs := flag.NewFlagSet("mmm-failbench", flag.ContinueOnError)
-	fs.StringVar(&o.prefix, "prefix", "mmmb", "lab prefix")
-	fs.IntVar(&o.trials, "trials", 10, "trials per scenario")
-	fs.StringVar(&scen, "scenarios", "mysqld-kill,host-kill", "comma-separated: mysqld-kill, host-kill")
+	fs.StringVar(&o.systems, "systems", "ours,classic", "comma-separated systems to compare: ours, classic; or hand (promotion by hand, no coordinators)")
+	fs.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file (not with hand)")
+	fs.StringVar(&o.svgOut, "svg", "", "draw the results as SVG to this file (not with hand)")
+	fs.StringVar(&o.prefix, "prefix", "", "lab prefix (default mmmb for hand, mmmw otherwise)")
+	fs.IntVar(&o.trials, "trials", 10, "trials per scenario (and system)")
+	fs.StringVar(&scen, "scenarios", "", "comma-separated (default all); hand: mysqld-kill, host-kill; otherwise: "+strings.Join(failbench.ScenarioNames(), ", "))
 	fs.DurationVar(&o.interval, "interval", 10*time.Millisecond, "time between INSERT attempts")
 	fs.DurationVar(&o.attempt, "attempt", 250*time.Millisecond, "deadline of one INSERT attempt")
 	fs.DurationVar(&o.connect, "connect-timeout", 100*time.Millisecond, "the client's connect timeout")
@@ -93,14 +109,23 @@ func parse(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	if o.trials < 1 {
+		return o, fmt.Errorf("--trials %d: want at least 1", o.trials)
+	}
+	if o.systems != "hand" {
+		return parseFailover(o, scen)
+	}
+	if o.prefix == "" {
+		o.prefix = "mmmb"
+	}
+	if scen == "" {
+		scen = "mysqld-kill,host-kill"
+	}
 	for _, s := range strings.Split(scen, ",") {
 		if s != "mysqld-kill" && s != "host-kill" {
 			return o, fmt.Errorf("unknown scenario %q (mysqld-kill, host-kill)", s)
 		}
 		o.scenarios = append(o.scenarios, s)
-	}
-	if o.trials < 1 {
-		return o, fmt.Errorf("--trials %d: want at least 1", o.trials)
 	}
 	return o, nil
 }
@@ -109,6 +134,9 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	o, err := parse(args)
 	if err != nil {
 		return err
+	}
+	if o.systems != "hand" {
+		return runFailover(ctx, o, out)
 	}
 	bin, cleanup, err := scriptDir()
 	if err != nil {

@@ -1,0 +1,172 @@
+package failbench
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
+)
+
+// system is one HA setup under test: how its lab is built, brought to the
+// steady state, and how it does a planned switchover.
+type system interface {
+	name() string
+	describe() string
+	binDir() string // lab.Options.BinDir: what the lab starts by itself
+	ready(ctx context.Context, l *lab.Lab) error
+	switchover(ctx context.Context, l *lab.Lab) error
+}
+
+func newSystem(name string, o Options) (system, error) {
+	switch name {
+	case "ours":
+		return ours{bin: o.BinDir}, nil
+	case "classic":
+		return classic{}, nil
+	}
+	return nil, fmt.Errorf("%w %q (ours, classic)", ErrUnknownSystem, name)
+}
+
+// ours is mmm-keepalived: keepalived with mmm-check and mmm-notify, and a
+// coordinator on every db host, all from make build's bin/.
+type ours struct{ bin string }
+
+func (ours) name() string { return "ours" }
+
+func (ours) describe() string {
+	return "mmm-keepalived: keepalived (VRRPv3, advert 0.1 s) tracking mmm-check (interval 1 s, fall 1) and the coordinator's track file, " +
+		"mmm-notify as notify hook, a coordinator per db host (check_period 1 s, trap_period 2 s)"
+}
+
+func (o ours) binDir() string { return o.bin }
+
+// ready sets db2 and db3 ONLINE (a fresh cluster starts them in
+// AWAITING_RECOVERY) and waits for the steady state: every host ONLINE,
+// db1 the writer holding the writer VIP alone, every reader VIP on
+// exactly one host.
+func (ours) ready(ctx context.Context, l *lab.Lab) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var last string
+	for {
+		s, ok := leaderSnapshot(ctx, l)
+		if ok && s.State.Started {
+			online := 0
+			for _, h := range lab.DBHosts() {
+				switch st := hostState(s, h.Name); st {
+				case fsm.StateOnline:
+					online++
+				case fsm.StateAwaitingRecovery:
+					_, _ = command(ctx, l, s.Leader, "set_online "+h.Name)
+				}
+			}
+			last = fmt.Sprintf("%d of 3 ONLINE, writer %q", online, s.State.Owner("writer"))
+			if online == 3 && s.State.Owner("writer") == lab.Writer {
+				if err := vipsSteady(l); err == nil {
+					return nil
+				} else {
+					last = err.Error()
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("failbench: ours not steady: %s: %w", last, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// vipsSteady checks that the writer VIP is on the writer alone and every
+// reader VIP on one host.
+func vipsSteady(l *lab.Lab) error {
+	hs, err := l.VIPHolders(lab.WriterVIP)
+	if err != nil {
+		return err
+	}
+	if !slices.Equal(hs, []string{lab.Writer}) {
+		return fmt.Errorf("writer VIP on %v", hs)
+	}
+	for _, ip := range lab.ReaderVIPs {
+		hs, err := l.VIPHolders(ip)
+		if err != nil {
+			return err
+		}
+		if len(hs) != 1 {
+			return fmt.Errorf("reader VIP %s on %v", ip, hs)
+		}
+	}
+	return nil
+}
+
+// switchover is mmmctl move_role writer db2, through the raft leader.
+func (ours) switchover(ctx context.Context, l *lab.Lab) error {
+	s, ok := leaderSnapshot(ctx, l)
+	if !ok {
+		return fmt.Errorf("failbench: switchover: no leader")
+	}
+	r, err := command(ctx, l, s.Leader, "move_role writer db2")
+	if err != nil {
+		return fmt.Errorf("failbench: move_role: %w", err)
+	}
+	if !r.OK {
+		return fmt.Errorf("failbench: move_role: %s", r.Text)
+	}
+	return nil
+}
+
+func apiClient(l *lab.Lab, host string) (*api.Client, error) {
+	return api.NewClient(api.ClientOptions{Socket: filepath.Join(l.StateDir(), host, "mmm.sock")})
+}
+
+// leaderSnapshot reads the committed state from the raft leader.
+func leaderSnapshot(ctx context.Context, l *lab.Lab) (api.Snapshot, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	for _, h := range lab.DBHosts() {
+		c, err := apiClient(l, h.Name)
+		if err != nil {
+			continue
+		}
+		s, err := c.Snapshot(ctx)
+		if err != nil || s.Leader == "" {
+			continue
+		}
+		if s.Leader == h.Name {
+			return s, true
+		}
+		if lc, err := apiClient(l, s.Leader); err == nil {
+			if ls, err := lc.Snapshot(ctx); err == nil && ls.Leader == s.Leader {
+				return ls, true
+			}
+		}
+	}
+	return api.Snapshot{}, false
+}
+
+func hostState(s api.Snapshot, host string) fsm.HostState {
+	if h := s.State.Host(host); h != nil {
+		return h.State
+	}
+	return fsm.StateUnknown
+}
+
+// command runs an mmm_control command on host's coordinator.
+func command(ctx context.Context, l *lab.Lab, host, line string) (fsm.Reply, error) {
+	cmd, err := fsm.ParseCommand(line)
+	if err != nil {
+		return fsm.Reply{}, err
+	}
+	c, err := apiClient(l, host)
+	if err != nil {
+		return fsm.Reply{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return c.Command(ctx, cmd)
+}
