@@ -212,7 +212,8 @@ func (c *Coordinator) Run(ctx context.Context) error {
 }
 
 // watchLeadership runs the monitor while this node leads. raft's
-// LeaderCh may drop signals, so the state is also polled.
+// LeaderCh may drop signals, so the state is also polled (every second:
+// a dropped signal is rare, an idle wake-up is not free).
 func (c *Coordinator) watchLeadership(ctx context.Context) {
 	var run *leaderRun
 	stop := func() {
@@ -223,7 +224,7 @@ func (c *Coordinator) watchLeadership(ctx context.Context) {
 		}
 	}
 	defer stop()
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		if run != nil && run.finished() {

@@ -65,9 +65,12 @@ type fifoReader struct {
 	path   string
 	onLine func(string)
 	warn   func(string, error)
+	poll   time.Duration // 0: fifoPoll
 }
 
-const fifoPoll = time.Second
+// fifoPoll is how often the reader checks whether keepalived replaced
+// the fifo (its lines wake the reader at once anyway).
+const fifoPoll = 5 * time.Second
 
 func (r *fifoReader) run(ctx context.Context) {
 	warned := false
@@ -111,7 +114,11 @@ func (r *fifoReader) read(ctx context.Context, f *os.File) {
 	var buf []byte
 	chunk := make([]byte, 4096)
 	for ctx.Err() == nil {
-		_ = f.SetReadDeadline(time.Now().Add(fifoPoll))
+		poll := r.poll
+		if poll <= 0 {
+			poll = fifoPoll
+		}
+		_ = f.SetReadDeadline(time.Now().Add(poll))
 		n, err := f.Read(chunk)
 		buf = append(buf, chunk[:n]...)
 		for {

@@ -49,21 +49,39 @@ func (l *local) trackInterval() time.Duration {
 // writer (its role and an executed OpenWriter) AND this node has heard
 // from a leader within the lease. It writes "ineligible" first thing, so
 // a restarted coordinator never inherits an open file.
+//
+// It wakes when the replica applies an entry, when the raft state or
+// leader changes, and when the lease would run out: an idle coordinator
+// wakes about once per lease, not ten times (trackInterval is the
+// granularity only while the lease is lost or about to be).
 func (l *local) runTrack(ctx context.Context) {
 	if l.c.witness {
 		return
 	}
-	t := time.NewTicker(l.trackInterval())
+	lease := l.c.cfg.Coordinator.Lease
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		changed := l.c.replica.Changed()
+		changed, state := l.c.replica.Changed(), l.c.node.stateChanged()
 		l.applyTrack()
+		wait := time.Second // the leader re-checks now and then
+		if exp := l.c.node.leaseExpiry(lease); !exp.IsZero() {
+			wait = min(max(exp.Sub(l.c.now()), l.trackInterval()), wait)
+		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			l.closeTrack("shutting down")
 			return
 		case <-changed:
+		case <-state:
 		case <-t.C:
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
 		}
 	}
 }

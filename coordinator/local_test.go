@@ -138,7 +138,8 @@ func TestMySQLWatchRun(t *testing.T) {
 func TestFifoReader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vrrp.fifo")
 	lines := make(chan string, 16)
-	r := fifoReader{path: path, onLine: func(l string) { lines <- l }, warn: func(m string, err error) { t.Logf("%s: %v", m, err) }}
+	r := fifoReader{path: path, onLine: func(l string) { lines <- l }, warn: func(m string, err error) { t.Logf("%s: %v", m, err) },
+		poll: 50 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.run(ctx) }()

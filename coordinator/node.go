@@ -87,7 +87,7 @@ func raftConfig(id string, t RaftTiming, log *slog.Logger) (*raft.Config, error)
 	// after CommitTimeout..2×CommitTimeout. raft's default of 50 ms costs
 	// 10-20 idle RPCs per second and follower; 250 ms keeps the idle
 	// cost low (the footprint benchmark) at no cost to failover.
-	c.CommitTimeout = 250 * time.Millisecond
+	c.CommitTimeout = 500 * time.Millisecond
 	c.SnapshotThreshold = 1024
 	c.TrailingLogs = 1024
 	c.SnapshotInterval = 30 * time.Second
@@ -117,6 +117,8 @@ type node struct {
 	obs     *raft.Observer
 	mu      sync.Mutex
 	failing map[string]time.Time // peer → last contact, while its heartbeats fail
+	leading bool                 // the last observed raft state was Leader
+	changed chan struct{}        // closed and replaced when the state or leader changes
 	stop    chan struct{}
 }
 
@@ -148,10 +150,11 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 		return nil, fmt.Errorf("coordinator: raft bootstrap: %w", err)
 	}
 	n := &node{id: id, raft: r, trans: trans, st: st, peers: peers, replayed: r.LastIndex(),
-		obsCh: make(chan raft.Observation, 64), failing: map[string]time.Time{}, stop: make(chan struct{})}
+		obsCh: make(chan raft.Observation, 64), failing: map[string]time.Time{}, changed: make(chan struct{}),
+		stop: make(chan struct{})}
 	n.obs = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
-		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation, raft.RaftState:
+		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation, raft.RaftState, raft.LeaderObservation:
 			return true
 		}
 		return false
@@ -162,7 +165,9 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 }
 
 // watchContacts keeps, from raft's heartbeat observations, the last
-// contact of every peer whose heartbeats fail (leader only).
+// contact of every peer whose heartbeats fail (leader only), notes when
+// this node stopped leading (its lease runs from then), and wakes the
+// waiters of stateChanged.
 func (n *node) watchContacts() {
 	for {
 		select {
@@ -180,11 +185,41 @@ func (n *node) watchContacts() {
 			case raft.RaftState:
 				if d != raft.Leader {
 					clear(n.failing)
+					if n.leading {
+						n.ledAt.Store(time.Now().UnixNano())
+					}
 				}
+				n.leading = d == raft.Leader
+				close(n.changed)
+				n.changed = make(chan struct{})
+			case raft.LeaderObservation:
+				close(n.changed)
+				n.changed = make(chan struct{})
 			}
 			n.mu.Unlock()
 		}
 	}
+}
+
+// stateChanged returns a channel closed when this node's raft state or
+// the leader it knows changes next.
+func (n *node) stateChanged() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.changed
+}
+
+// leaseExpiry returns when this node's lease runs out if no leader speaks
+// up meanwhile (zero on the leader: it holds the lease while it leads).
+func (n *node) leaseExpiry(lease time.Duration) time.Time {
+	if n.raft.State() == raft.Leader {
+		return time.Time{}
+	}
+	last := n.raft.LastContact()
+	if led := n.ledAt.Load(); led != 0 && time.Unix(0, led).After(last) {
+		last = time.Unix(0, led)
+	}
+	return last.Add(lease)
 }
 
 // peerReachable reports whether the leader has heard from peer within
