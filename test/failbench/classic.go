@@ -118,6 +118,11 @@ func (classic) ready(ctx context.Context, l *lab.Lab) error {
 	return nil
 }
 
+// heal: the classic setup has nothing to run (no roles, no states).
+func (classic) heal(context.Context, *lab.Lab, string) string { return "" }
+
+func (classic) note(context.Context, *lab.Lab) string { return "" }
+
 // classicDaemon writes host's keepalived.conf and notify script (root's,
 // 0755: keepalived's script security) and returns its Daemon, named
 // "keepalived" so that the lab's ReviveHost and Down treat it as theirs.

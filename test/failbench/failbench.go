@@ -104,6 +104,7 @@ type Options struct {
 	Systems   []string      // "ours", "classic"
 	Interval  time.Duration // between inserts
 	Attempt   time.Duration // bound of one insert, reconnect included
+	LogDir    string        // when set, each trial's daemon logs are kept in LogDir/<system>-<scenario>-<n>/
 	Logger    *slog.Logger
 	Progress  io.Writer // one line per trial
 }
@@ -121,12 +122,14 @@ func Run(ctx context.Context, o Options) (Results, error) {
 		systems = append(systems, s)
 		res.Systems = append(res.Systems, SystemInfo{Name: s.name(), Description: s.describe()})
 	}
-	for _, sc := range o.Scenarios {
-		for i := range o.Trials {
+	// Trial rounds outermost: a run cut short (Ctrl-C, the deadline) has
+	// about as many trials of every scenario.
+	for i := range o.Trials {
+		for si, sc := range o.Scenarios {
 			// Alternate which system goes first, so that neither always
 			// runs right after the other's teardown.
 			order := slices.Clone(systems)
-			if i%2 == 1 {
+			if (i+si)%2 == 1 {
 				slices.Reverse(order)
 			}
 			for _, s := range order {
@@ -134,6 +137,10 @@ func Run(ctx context.Context, o Options) (Results, error) {
 					return res, err
 				}
 				t, err := runTrial(ctx, o, s, sc, i+1)
+				if ctx.Err() != nil {
+					// Cut short (Ctrl-C): the trial is no result.
+					return res, ctx.Err()
+				}
 				if err != nil {
 					fmt.Fprintf(o.Progress, "%-8s %-13s %2d  FAILED: %v\n", s.name(), sc, i+1, err)
 					t.Error = err.Error()
@@ -141,9 +148,6 @@ func Run(ctx context.Context, o Options) (Results, error) {
 					fmt.Fprintf(o.Progress, "%-8s %-13s %2d  %s\n", s.name(), sc, i+1, t)
 				}
 				res.Runs = append(res.Runs, t)
-				if ctx.Err() != nil {
-					return res, ctx.Err()
-				}
 			}
 		}
 	}

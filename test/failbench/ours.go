@@ -20,6 +20,12 @@ type system interface {
 	binDir() string // lab.Options.BinDir: what the lab starts by itself
 	ready(ctx context.Context, l *lab.Lab) error
 	switchover(ctx context.Context, l *lab.Lab) error
+	// heal is the operator's part after the fault was undone (ours:
+	// set_online of the host that came back); it returns what it did.
+	heal(ctx context.Context, l *lab.Lab, host string) string
+	// note describes the system's state at the fault (ours: the raft
+	// leader, which a dead host may have been).
+	note(ctx context.Context, l *lab.Lab) string
 }
 
 func newSystem(name string, o Options) (system, error) {
@@ -47,12 +53,13 @@ func (o ours) binDir() string { return o.bin }
 
 // ready sets db2 and db3 ONLINE (a fresh cluster starts them in
 // AWAITING_RECOVERY) and waits for the steady state: every host ONLINE,
-// db1 the writer holding the writer VIP alone, every reader VIP on
-// exactly one host.
+// db1 the writer holding the writer VIP alone, the reader VIPs one per
+// host, the raft leader off the writer host (at most 45 s).
 func (ours) ready(ctx context.Context, l *lab.Lab) error {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	var last string
+	leaderBy := time.Now().Add(45 * time.Second)
 	for {
 		s, ok := leaderSnapshot(ctx, l)
 		if ok && s.State.Started {
@@ -67,10 +74,16 @@ func (ours) ready(ctx context.Context, l *lab.Lab) error {
 			}
 			last = fmt.Sprintf("%d of 3 ONLINE, writer %q", online, s.State.Owner("writer"))
 			if online == 3 && s.State.Owner("writer") == lab.Writer {
-				if err := vipsSteady(l); err == nil {
+				if err := vipsSteady(l); err != nil {
+					last = err.Error()
+				} else if s.Leader != lab.Writer || time.Now().After(leaderBy) {
+					// Steady also means the raft leader off the writer
+					// host (--leadership-transfer, on by default), as in
+					// a cluster that has run for a while; a trial that
+					// starts without it says so (the trial's note).
 					return nil
 				} else {
-					last = err.Error()
+					last = "raft leader still on the writer host"
 				}
 			}
 		}
@@ -92,6 +105,7 @@ func vipsSteady(l *lab.Lab) error {
 	if !slices.Equal(hs, []string{lab.Writer}) {
 		return fmt.Errorf("writer VIP on %v", hs)
 	}
+	per := map[string]int{}
 	for _, ip := range lab.ReaderVIPs {
 		hs, err := l.VIPHolders(ip)
 		if err != nil {
@@ -100,6 +114,12 @@ func vipsSteady(l *lab.Lab) error {
 		if len(hs) != 1 {
 			return fmt.Errorf("reader VIP %s on %v", ip, hs)
 		}
+		per[hs[0]]++
+	}
+	// Balanced: three reader VIPs, one per db host, so that every
+	// victim holds one.
+	if len(per) != len(lab.DBHosts()) {
+		return fmt.Errorf("reader VIPs not balanced yet: %v", per)
 	}
 	return nil
 }
@@ -118,6 +138,38 @@ func (ours) switchover(ctx context.Context, l *lab.Lab) error {
 		return fmt.Errorf("failbench: move_role: %s", r.Text)
 	}
 	return nil
+}
+
+// heal runs set_online host until it is ONLINE (at most 40 s), as an
+// operator does after a failover (auto_set_online is 0 in the lab): the
+// state machine refuses it until the host's replication is verified.
+func (ours) heal(ctx context.Context, l *lab.Lab, host string) string {
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	start := time.Now()
+	var st fsm.HostState
+	for {
+		if s, ok := leaderSnapshot(ctx, l); ok {
+			switch st = hostState(s, host); st {
+			case fsm.StateOnline:
+				return fmt.Sprintf("%s ONLINE %v after the heal", host, time.Since(start).Round(100*time.Millisecond))
+			case fsm.StateAwaitingRecovery, fsm.StateAdminOffline:
+				_, _ = command(ctx, l, s.Leader, "set_online "+host)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Sprintf("%s not ONLINE 40 s after the heal (%v)", host, st)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (ours) note(ctx context.Context, l *lab.Lab) string {
+	if s, ok := leaderSnapshot(ctx, l); ok {
+		return "raft leader " + s.Leader
+	}
+	return "no raft leader"
 }
 
 func apiClient(l *lab.Lab, host string) (*api.Client, error) {

@@ -55,16 +55,16 @@ func (m Metric) String() string {
 func (m Metric) value(t Trial) (float64, bool) {
 	switch m {
 	case MetricUnavailable:
-		return float64(t.Unavailable.Milliseconds()), true
+		return float64(t.Unavailable.Round(time.Millisecond).Milliseconds()), true
 	case MetricLost:
 		return float64(t.Lost), true
 	case MetricTwoWritable:
-		return float64(t.TwoWritable.Milliseconds()), true
+		return float64(t.TwoWritable.Round(time.Millisecond).Milliseconds()), true
 	case MetricReaderGap:
 		if t.ReaderGap == nil {
 			return 0, false
 		}
-		return float64(t.ReaderGap.Milliseconds()), true
+		return float64(t.ReaderGap.Round(time.Millisecond).Milliseconds()), true
 	}
 	return 0, false
 }

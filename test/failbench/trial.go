@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +44,7 @@ type Trial struct {
 	Acked, Errors   int
 	Samples, Silent int
 	Observed        time.Duration // fault → end of observation
+	Notes           []string      `json:",omitempty"`
 	Error           string        `json:",omitempty"`
 }
 
@@ -58,8 +61,12 @@ func (t Trial) String() string {
 	if len(t.Behind) > 0 {
 		behind = " (behind: " + strings.Join(t.Behind, " ") + ")"
 	}
-	return fmt.Sprintf("unavailable %7s  lost %4d%s  two writable %7s  reader gap %7s  writer %s  acked %d errors %d%s",
-		ms(t.Unavailable), t.Lost, behind, ms(t.TwoWritable), rg, t.FinalWriter, t.Acked, t.Errors, conv)
+	notes := ""
+	if len(t.Notes) > 0 {
+		notes = "  (" + strings.Join(t.Notes, "; ") + ")"
+	}
+	return fmt.Sprintf("unavailable %7s  lost %4d%s  two writable %7s  reader gap %7s  writer %s  acked %d errors %d%s%s",
+		ms(t.Unavailable), t.Lost, behind, ms(t.TwoWritable), rg, t.FinalWriter, t.Acked, t.Errors, conv, notes)
 }
 
 func ms(d time.Duration) string {
@@ -82,6 +89,9 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 		return t, err
 	}
 	defer func() {
+		if o.LogDir != "" {
+			keepLogs(l, filepath.Join(o.LogDir, fmt.Sprintf("%s-%s-%d", t.System, t.Scenario, t.N)))
+		}
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 		defer cancel()
 		err = errors.Join(err, l.Down(dctx))
@@ -126,6 +136,9 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 		}
 	}()
 
+	if n := s.note(ctx, l); n != "" {
+		t.Notes = append(t.Notes, n)
+	}
 	undo, err := inject(ctx, l, s, sc, app, &t.Fault)
 	if err != nil {
 		return t, fmt.Errorf("failbench: %s: %w", sc, err)
@@ -144,7 +157,7 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 		ats = append(ats, a.At)
 	}
 	t.Unavailable = longestGap(ats, t.Fault, end)
-	if hs, _ := l.VIPHolders(lab.WriterVIP); len(hs) == 1 {
+	if hs := writerHolders(l, sc); len(hs) == 1 {
 		t.FinalWriter = hs[0]
 	}
 	if ctx.Err() != nil {
@@ -152,6 +165,9 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 	}
 	if err := undo(ctx); err != nil {
 		return t, fmt.Errorf("failbench: heal %s: %w", sc, err)
+	}
+	if n := s.heal(ctx, l, victim); n != "" {
+		t.Notes = append(t.Notes, n)
 	}
 	if err := countLost(ctx, l, &t, rep.IDs()); err != nil {
 		return t, err
@@ -213,8 +229,7 @@ func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, f
 		hold = 26 * time.Second
 	}
 	converged := waitUntil(ctxLimit(ctx, 60*time.Second), func() bool {
-		hs, _ := l.VIPHolders(lab.WriterVIP)
-		return slices.Equal(hs, []string{want}) && app.AckedSince(fault) >= 50
+		return slices.Equal(writerHolders(l, sc), []string{want}) && app.AckedSince(fault) >= 50
 	}) == nil
 	until := fault.Add(hold)
 	if sc != NetDown && sc != ReplStop {
@@ -225,6 +240,17 @@ func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, f
 	case <-time.After(time.Until(until)):
 	}
 	return converged
+}
+
+// writerHolders returns the live hosts holding the writer VIP: a dead
+// host keeps it on its unplugged interface (as after a real crash) but
+// answers nobody.
+func writerHolders(l *lab.Lab, sc Scenario) []string {
+	hs, _ := l.VIPHolders(lab.WriterVIP)
+	if sc == HostKill {
+		hs = slices.DeleteFunc(hs, func(h string) bool { return h == sc.victim() })
+	}
+	return hs
 }
 
 // countLost counts, on the final writer and on every other running db
@@ -276,4 +302,26 @@ func countLost(ctx context.Context, l *lab.Lab, t *Trial, ids []int64) error {
 		t.Lost = max(t.Lost, lost)
 	}
 	return nil
+}
+
+// keepLogs copies the lab's daemon logs (keepalived, coordinators,
+// mmm-notify) and MariaDB error logs into dir, for evidence after the
+// lab is gone. Best effort.
+func keepLogs(l *lab.Lab, dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	var files []string
+	for _, pat := range []string{"*/*.log", "*.log", "*/mysql/*.err"} {
+		m, _ := filepath.Glob(filepath.Join(l.StateDir(), pat))
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		rel, _ := filepath.Rel(l.StateDir(), f)
+		_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(rel, "/", "_")), b, 0o644)
+	}
 }

@@ -53,7 +53,7 @@ func runFailover(ctx context.Context, o options, out io.Writer) error {
 	_ = mysql.SetLogger(&mysql.NopLogger{}) // killed connections are the point
 	fo := failbench.Options{
 		Prefix: o.prefix, BinDir: filepath.Dir(exe), Trials: o.trials, Scenarios: o.fbScen,
-		Systems: strings.Split(o.systems, ","), Interval: o.interval, Attempt: o.attempt,
+		Systems: strings.Split(o.systems, ","), Interval: o.interval, Attempt: o.attempt, LogDir: o.logDir,
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Progress: out,
 	}

@@ -66,6 +66,7 @@ type options struct {
 	systems   string
 	jsonOut   string
 	svgOut    string
+	logDir    string
 	fbScen    []failbench.Scenario
 	prefix    string
 	trials    int
@@ -96,6 +97,7 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.systems, "systems", "ours,classic", "comma-separated systems to compare: ours, classic; or hand (promotion by hand, no coordinators)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file (not with hand)")
 	fs.StringVar(&o.svgOut, "svg", "", "draw the results as SVG to this file (not with hand)")
+	fs.StringVar(&o.logDir, "logs", "", "keep each trial's daemon and MariaDB logs under this directory (not with hand)")
 	fs.StringVar(&o.prefix, "prefix", "", "lab prefix (default mmmb for hand, mmmw otherwise)")
 	fs.IntVar(&o.trials, "trials", 10, "trials per scenario (and system)")
 	fs.StringVar(&scen, "scenarios", "", "comma-separated (default all); hand: mysqld-kill, host-kill; otherwise: "+strings.Join(failbench.ScenarioNames(), ", "))
