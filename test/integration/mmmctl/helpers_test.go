@@ -1,0 +1,396 @@
+//go:build integration
+
+package mmmctl
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
+)
+
+var dbHosts = []string{"db1", "db2", "db3"}
+
+// result is one run of the mmmctl binary.
+type result struct {
+	args           []string
+	stdout, stderr string
+	code           int
+	took           time.Duration
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("mmmctl %s: exit %d\nstdout: %q\nstderr: %q", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// run runs the mmmctl binary, in host's namespace when host is not "".
+func run(t *testing.T, host string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	argv := append([]string{mmmctlBin}, args...)
+	if host != "" {
+		argv = append([]string{"ip", "netns", "exec", theLab.Namespace(host)}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	r := result{args: args, stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("mmmctl %v: %v", args, err)
+	}
+	return r
+}
+
+// ctl runs mmmctl with via's configuration (its coordinator's socket), as
+// an operator on via would.
+func ctl(t *testing.T, via string, args ...string) result {
+	t.Helper()
+	return run(t, "", append([]string{"--config", theLab.HostConfigPath(via)}, args...)...)
+}
+
+// want checks a run's exit code and its exact stdout.
+func want(t *testing.T, r result, code int, stdout string) {
+	t.Helper()
+	if r.code != code || r.stdout != stdout {
+		t.Errorf("%s\nwant exit %d, stdout %q", r, code, stdout)
+	}
+}
+
+// tokenFile is the lab's API token (api_token_file).
+func tokenFile() string { return filepath.Join(filepath.Dir(theLab.ConfigPath()), "api.token") }
+
+// apiURL is host's TCP API.
+func apiURL(host string) string {
+	h, _ := lab.LookupHost(host)
+	return fmt.Sprintf("http://%s:9991", h.Addr)
+}
+
+// client talks to host's coordinator over its API socket (the tests'
+// own look at the state, beside the binary under test).
+func client(host string) *api.Client {
+	c, err := api.NewClient(api.ClientOptions{Socket: filepath.Join(theLab.StateDir(), host, "mmm.sock")})
+	if err != nil {
+		panic(err) // a socket path is always a valid option
+	}
+	return c
+}
+
+// leaderSnapshot reads the committed state from the raft leader.
+func leaderSnapshot() (api.Snapshot, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, h := range dbHosts {
+		s, err := client(h).Snapshot(ctx)
+		if err != nil || s.Leader == "" {
+			continue
+		}
+		if s.Leader == h {
+			return s, true
+		}
+		if ls, err := client(s.Leader).Snapshot(ctx); err == nil && ls.Leader == s.Leader {
+			return ls, true
+		}
+	}
+	return api.Snapshot{}, false
+}
+
+// waitState polls the leader's state every 50 ms until cond holds.
+func waitState(t *testing.T, limit time.Duration, what string, cond func(s api.Snapshot) bool) api.Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last api.Snapshot
+	for {
+		if s, ok := leaderSnapshot(); ok {
+			last = s
+			if cond(s) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s; last state (leader %s):\n%s", limit, what, last.Leader, show(last))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond every 50 ms until it holds or limit passes.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+func show(s api.Snapshot) string {
+	if !s.State.Started {
+		return "(not started)"
+	}
+	return fsm.Show(s.Spec, s.State)
+}
+
+func stateOf(s api.Snapshot, host string) fsm.HostState {
+	if h := s.State.Host(host); h != nil {
+		return h.State
+	}
+	return fsm.StateUnknown
+}
+
+func writerOf(s api.Snapshot) string { return s.State.Owner("writer") }
+
+// readerIPs returns the reader IPs the state gives host.
+func readerIPs(s api.Snapshot, host string) []string {
+	var out []string
+	for _, r := range s.State.HostRoles(host) {
+		if r.Role == "reader" {
+			out = append(out, r.IP.String())
+		}
+	}
+	return out
+}
+
+// readersOn returns the reader VIPs host holds on its eth0.
+func readersOn(host string) []string {
+	var out []string
+	for _, ip := range lab.ReaderVIPs {
+		if holders, err := theLab.VIPHolders(ip); err == nil && slices.Contains(holders, host) {
+			out = append(out, ip.String())
+		}
+	}
+	return out
+}
+
+// vipsMatch reports whether every host holds exactly the reader VIPs the
+// state gives it, and the writer alone holds the writer VIP.
+func vipsMatch(s api.Snapshot) bool {
+	for _, h := range dbHosts {
+		if !slices.Equal(readersOn(h), readerIPs(s, h)) {
+			return false
+		}
+	}
+	holders, err := theLab.VIPHolders(lab.WriterVIP)
+	return err == nil && len(holders) == 1 && holders[0] == writerOf(s)
+}
+
+// setOnline runs `mmmctl set_online host` until the host is ONLINE: the
+// state machine refuses it (exit 5) until, e.g., its replication is
+// verified. It returns the OK reply, or a zero result when the host got
+// ONLINE by itself.
+func setOnline(t *testing.T, host string, limit time.Duration) result {
+	t.Helper()
+	var ok, last result
+	deadline := time.Now().Add(limit)
+	for {
+		s, _ := leaderSnapshot()
+		switch stateOf(s, host) {
+		case fsm.StateOnline:
+			return ok
+		case fsm.StateAwaitingRecovery, fsm.StateAdminOffline:
+			last = ctl(t, "db1", "set_online", host)
+			switch {
+			case last.code == 0:
+				ok = last
+			case last.code != 5 || !strings.HasPrefix(last.stdout, "ERROR: "):
+				t.Fatalf("set_online refused other than by the state machine: %s", last)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ONLINE within %v of mmmctl set_online; last reply:\n%s\nstate:\n%s", host, limit, last, show(s))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// steady waits until every host is ONLINE, nothing is pending and the
+// VIPs are where the state says; it returns the writer and its peer.
+func steady(t *testing.T) (writer, peer string) {
+	t.Helper()
+	s := waitState(t, 60*time.Second, "every host ONLINE, nothing pending, VIPs in place", func(s api.Snapshot) bool {
+		for _, h := range dbHosts {
+			if stateOf(s, h) != fsm.StateOnline {
+				return false
+			}
+		}
+		return writerOf(s) != "" && vipsMatch(s) &&
+			!slices.ContainsFunc(s.Warnings, func(w string) bool { return strings.Contains(w, "pending") })
+	})
+	writer, peer = writerOf(s), "db1"
+	if writer == "db1" {
+		peer = "db2"
+	}
+	return writer, peer
+}
+
+// history returns the leader's history since t.
+func history(since time.Time) []api.HistoryEntry {
+	s, ok := leaderSnapshot()
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	h, err := client(s.Leader).History(ctx, 0)
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(h, func(e api.HistoryEntry) bool { return e.Time.Before(since) })
+}
+
+// actions renders the actions of a history, one a line.
+func actions(h []api.HistoryEntry) string {
+	var b strings.Builder
+	for _, e := range h {
+		if e.Kind != "action" {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %-9s %-7v %s", e.Time.Format("15:04:05.000"), e.Outcome, e.Duration.Round(time.Millisecond), e.Text)
+		if e.Error != "" {
+			fmt.Fprintf(&b, ": %s", e.Error)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// root opens host's MariaDB as root over its socket.
+func root(t *testing.T, host string) *sql.DB {
+	t.Helper()
+	s, err := theLab.Server(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := s.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(2)
+	return db
+}
+
+// readOnly reads host's @@read_only.
+func readOnly(t *testing.T, host string) bool {
+	t.Helper()
+	db := root(t, host)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var ro bool
+	if err := db.QueryRowContext(ctx, "SELECT @@read_only").Scan(&ro); err != nil {
+		t.Fatalf("read_only of %s: %v", host, err)
+	}
+	return ro
+}
+
+// masterOf returns the lab host host replicates from and whether both
+// threads run ("" when it is no replica).
+func masterOf(t *testing.T, host string) (master string, running bool) {
+	t.Helper()
+	db := root(t, host)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
+	if err != nil {
+		t.Fatalf("SHOW SLAVE STATUS on %s: %v", host, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if !rows.Next() {
+		return "", false
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	get := func(name string) string { return vals[slices.Index(cols, name)].String }
+	for _, h := range lab.Hosts {
+		if h.Addr.String() == get("Master_Host") {
+			master = h.Name
+		}
+	}
+	return master, get("Slave_IO_Running") == "Yes" && get("Slave_SQL_Running") == "Yes"
+}
+
+// waitReplicates waits until host replicates from master, both threads
+// running.
+func waitReplicates(t *testing.T, host, master string, limit time.Duration) {
+	t.Helper()
+	var got string
+	var running bool
+	if !waitFor(limit, func() bool { got, running = masterOf(t, host); return got == master && running }) {
+		t.Fatalf("%s does not replicate from %s within %v: master %q, threads running %v", host, master, limit, got, running)
+	}
+}
+
+// lostRows returns the acknowledged ids host lacks, after waiting until it
+// applied everything the writer has.
+func lostRows(t *testing.T, host, writer, table string, ids []int64) []int64 {
+	t.Helper()
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db := root(t, host)
+	defer db.Close()
+	if host != writer {
+		w := root(t, writer)
+		var pos string
+		err := w.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&pos)
+		w.Close()
+		if err != nil {
+			t.Fatalf("%s's position: %v", writer, err)
+		}
+		var res sql.NullInt64
+		if err := db.QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, 20)", pos).Scan(&res); err != nil || res.Int64 != 0 {
+			t.Errorf("%s did not apply %s's %s within 20 s (%v, %v)", host, writer, pos, res, err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, "SELECT id FROM "+lab.AppDatabase+"."+table+" WHERE id BETWEEN ? AND ?",
+		slices.Min(ids), slices.Max(ids))
+	if err != nil {
+		t.Fatalf("rows on %s: %v", host, err)
+	}
+	defer rows.Close()
+	have := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		have[id] = true
+	}
+	var lost []int64
+	for _, id := range ids {
+		if !have[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost
+}
