@@ -111,8 +111,9 @@ type Options struct {
 
 // Run runs every trial and returns the results, also the ones done
 // before an error (the caller still writes them).
-func Run(ctx context.Context, o Options) (Results, error) {
-	res := Results{Started: time.Now().UTC(), Trials: o.Trials, Interval: o.Interval, Attempt: o.Attempt}
+func Run(ctx context.Context, o Options) (res Results, err error) {
+	res = Results{Started: time.Now().UTC(), Trials: o.Trials, Interval: o.Interval, Attempt: o.Attempt}
+	defer func() { res.Finished = time.Now().UTC() }()
 	var systems []system
 	for _, name := range o.Systems {
 		s, err := newSystem(name, o)
@@ -151,6 +152,5 @@ func Run(ctx context.Context, o Options) (Results, error) {
 			}
 		}
 	}
-	res.Finished = time.Now().UTC()
 	return res, nil
 }

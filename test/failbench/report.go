@@ -30,19 +30,22 @@ const (
 	MetricUnknown Metric = iota
 	MetricUnavailable
 	MetricLost
+	MetricLostWriter
 	MetricTwoWritable
 	MetricReaderGap
 )
 
 // Metrics lists the metrics in table order.
-var Metrics = []Metric{MetricUnavailable, MetricLost, MetricTwoWritable, MetricReaderGap}
+var Metrics = []Metric{MetricUnavailable, MetricLost, MetricLostWriter, MetricTwoWritable, MetricReaderGap}
 
 func (m Metric) String() string {
 	switch m {
 	case MetricUnavailable:
 		return "writer unavailable (ms)"
 	case MetricLost:
-		return "acked rows lost"
+		return "acked rows lost (worst server)"
+	case MetricLostWriter:
+		return "of which on the final writer"
 	case MetricTwoWritable:
 		return "two writable masters (ms)"
 	case MetricReaderGap:
@@ -58,6 +61,8 @@ func (m Metric) value(t Trial) (float64, bool) {
 		return float64(t.Unavailable.Round(time.Millisecond).Milliseconds()), true
 	case MetricLost:
 		return float64(t.Lost), true
+	case MetricLostWriter:
+		return float64(t.LostOn[t.FinalWriter]), true
 	case MetricTwoWritable:
 		return float64(t.TwoWritable.Round(time.Millisecond).Milliseconds()), true
 	case MetricReaderGap:

@@ -29,7 +29,7 @@ func (r Results) WriteSVG(w io.Writer) error {
 		unit  string
 	}{{MetricUnavailable, 1000, "s"}, {MetricTwoWritable, 1000, "s"}, {MetricLost, 1, "rows"}}
 	const (
-		width, panelH, top, left, right, gap = 900, 230, 60, 70, 20, 40
+		width, panelH, top, left, right, gap = 900, 230, 84, 70, 20, 44
 	)
 	height := top + len(panels)*(panelH+gap) + 30
 	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd"}

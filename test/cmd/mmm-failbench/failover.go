@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,10 +58,18 @@ func runFailover(ctx context.Context, o options, out io.Writer) error {
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Progress: out,
 	}
-	start := time.Now()
-	res, runErr := failbench.Run(ctx, fo)
+	var res failbench.Results
+	var runErr error
+	if o.render != "" {
+		res, runErr = readResults(o.render)
+		if runErr != nil {
+			return runErr
+		}
+	} else {
+		res, runErr = failbench.Run(ctx, fo)
+	}
 	res.Summarize()
-	fmt.Fprintf(out, "\n%d trials in %v\n\n", len(res.Runs), time.Since(start).Round(time.Second))
+	fmt.Fprintf(out, "\n%d trials in %v\n\n", len(res.Runs), res.Finished.Sub(res.Started).Round(time.Second))
 	for _, s := range res.Systems {
 		fmt.Fprintf(out, "%s: %s\n", s.Name, s.Description)
 	}
@@ -81,6 +90,19 @@ func runFailover(ctx context.Context, o options, out io.Writer) error {
 		runErr = err
 	}
 	return runErr
+}
+
+// readResults reads a JSON results file written by --json.
+func readResults(path string) (failbench.Results, error) {
+	var r failbench.Results
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
 }
 
 // writeFile writes through fn to path, unless path is "".

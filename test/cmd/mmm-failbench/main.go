@@ -67,6 +67,7 @@ type options struct {
 	jsonOut   string
 	svgOut    string
 	logDir    string
+	render    string
 	fbScen    []failbench.Scenario
 	prefix    string
 	trials    int
@@ -97,6 +98,7 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.systems, "systems", "ours,classic", "comma-separated systems to compare: ours, classic; or hand (promotion by hand, no coordinators)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file (not with hand)")
 	fs.StringVar(&o.svgOut, "svg", "", "draw the results as SVG to this file (not with hand)")
+	fs.StringVar(&o.render, "render", "", "run nothing: print the table of this JSON results file (and write --svg, --json again)")
 	fs.StringVar(&o.logDir, "logs", "", "keep each trial's daemon and MariaDB logs under this directory (not with hand)")
 	fs.StringVar(&o.prefix, "prefix", "", "lab prefix (default mmmb for hand, mmmw otherwise)")
 	fs.IntVar(&o.trials, "trials", 10, "trials per scenario (and system)")
