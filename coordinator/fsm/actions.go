@@ -185,14 +185,39 @@ func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
 		return "", ""
 	}
 	switch {
-	case am == "" || am == h.Name:
+	case am == "":
 		return "", ""
+	case am == h.Name:
+		return s.ringNeed(h)
 	case h.Follows != am:
 		return replRepoint, am
 	case !h.ok(CheckRepThreads):
 		return replStart, am
 	}
 	return "", ""
+}
+
+// ringNeed is the active master's own repair, for one case only: its
+// peer master comes back (AWAITING_RECOVERY) with verified replication
+// from it, while the active master's replication from that peer, still
+// configured, is stopped — Promote stopped it (W23), so that a returning
+// old master's unshipped writes are never pulled in. Starting it again
+// restores MMM's master-master topology (there the active master's IO
+// thread reconnects by itself when the peer returns), without which
+// set_online of the peer would wait forever for its peer's replication
+// checks. The runtime checks the peer for errant transactions before it
+// starts it. Any other breakage of the active master's replication is
+// only reported (W30).
+func (s *step) ringNeed(h *HostStatus) (kind, master string) {
+	hs := s.hostSpec(h.Name)
+	if hs == nil || hs.Peer == "" || h.Follows != hs.Peer || h.ok(CheckRepThreads) {
+		return "", ""
+	}
+	p := s.host(hs.Peer)
+	if p == nil || p.State != StateAwaitingRecovery || !p.ok(CheckPing) || !p.ok(CheckMySQL) || !s.replVerified(p) {
+		return "", ""
+	}
+	return replStart, p.Name
 }
 
 // reconcileReplication requests each needed repair once, and again every

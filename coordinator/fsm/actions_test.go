@@ -64,6 +64,18 @@ func TestReplNeed(t *testing.T) {
 	}{
 		{"healthy replica", "db3", nil, "", ""},
 		{"the active master itself", "db1", func(st *State) { st.Host("db1").Follows = "" }, "", ""},
+		{"the active master, its peer back: restart", "db1", func(st *State) {
+			st.Host("db2").State = StateAwaitingRecovery
+			failChecks(st, "db1", CheckRepThreads)
+		}, replStart, "db2"},
+		{"the active master, its peer back but lagging", "db1", func(st *State) {
+			st.Host("db2").State = StateAwaitingRecovery
+			failChecks(st, "db1", CheckRepThreads)
+			failChecks(st, "db2", CheckRepBacklog)
+		}, "", ""},
+		{"the active master, its peer ONLINE: only reported (W30)", "db1", func(st *State) {
+			failChecks(st, "db1", CheckRepThreads)
+		}, "", ""},
 		{"follows the old master", "db3", func(st *State) { st.Host("db3").Follows = "db2" }, replRepoint, "db1"},
 		{"follows nobody", "db3", func(st *State) { st.Host("db3").Follows = "" }, replRepoint, "db1"},
 		{"threads stopped", "db3", func(st *State) { failChecks(st, "db3", CheckRepThreads) }, replStart, "db1"},

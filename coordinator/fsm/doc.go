@@ -97,7 +97,12 @@
 //     would otherwise differ by more than one.
 //   - W30 — the active master's broken replication from its ONLINE peer
 //     is reported once (MMM ignored it); set_online checks the host's own
-//     replication (set_online --force skips that check).
+//     replication (set_online --force skips that check). The one repair of
+//     the active master's own replication: when its peer comes back
+//     (AWAITING_RECOVERY) with verified replication from it, the
+//     replication Promote stopped (W23) is started again (ringNeed), which
+//     MMM's IO thread did by reconnecting, and set_online of the peer
+//     needs.
 //   - W2, W3 (partly) — a master seen writable, or claiming the VIP,
 //     without holding the writer role is closed and fenced at once.
 //
