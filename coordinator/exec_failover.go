@@ -93,7 +93,9 @@ func notCovered(target fsm.Position, applied failover.Position) fsm.Position {
 	return out
 }
 
-// promote opens the new writer's MySQL for writes (failover.Promote).
+// promote opens the new writer's MySQL for writes (failover.Promote),
+// except on a host that is writable already when no handover names a
+// previous writer.
 func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 	if err := e.ownerIs(a.Host, "promote"); err != nil {
 		return err
@@ -102,6 +104,15 @@ func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 	defer cs.close()
 	if cs.srv[a.Host] == nil {
 		return fmt.Errorf("coordinator: promote %s: %w", a.Host, cs.errs[a.Host])
+	}
+	if a.Previous == "" {
+		// No handover: the startup's writer, or a new leader running its
+		// pending list again. A writable host is the writer already, and
+		// its replication from its peer (MMM's ring) must stay.
+		if ro, err := cs.srv[a.Host].ReadOnly(ctx); err == nil && !ro.ReadOnly {
+			e.log.Info("already writable: promotion not repeated", "host", a.Host)
+			return nil
+		}
 	}
 	res, err := e.runner.Promote(ctx, e.node(cs, a.Host))
 	switch {
@@ -121,13 +132,16 @@ func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 // (see the rules in exec_sql.go).
 func (e *sqlExecutors) replicate(ctx context.Context, host, master string) error {
 	if o := e.replica.Owner(); o == host {
-		return fmt.Errorf("%w: replicate %s from %s: it holds the writer role", ErrPermanent, host, master)
+		if h := e.cfg.Host(host); h == nil || h.Peer != master {
+			return fmt.Errorf("%w: replicate %s from %s: it holds the writer role", ErrPermanent, host, master)
+		}
+		return e.closeRing(ctx, host, master)
 	}
 	cs := e.openAll(ctx, host, master)
 	defer cs.close()
 	for _, h := range []string{host, master} {
 		if cs.srv[h] == nil {
-			return fmt.Errorf("coordinator: replicate %s from %s: %w", host, master, cs.errs[h])
+			return unanswered(cs.errs[h], fmt.Sprintf("replicate %s from %s", host, master), "asked again when "+h+" is up")
 		}
 	}
 	var err error
@@ -143,13 +157,7 @@ func (e *sqlExecutors) replicate(ctx context.Context, host, master string) error
 	}
 	switch {
 	case errors.Is(err, failover.ErrErrant):
-		stop := "replication stopped"
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		if serr := cs.srv[host].StopReplication(sctx, dbctl.BothThreads); serr != nil && !errors.Is(serr, dbctl.ErrNotReplica) {
-			stop = "stopping its replication failed too: " + serr.Error()
-		}
-		cancel()
-		return fmt.Errorf("%w: %w; %s so that it cannot become ONLINE: %s", ErrPermanent, err, stop, done)
+		return e.refuseErrant(ctx, cs.srv[host], err, done)
 	case errors.Is(err, failover.ErrNoSafePosition):
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	case err != nil:
@@ -159,13 +167,76 @@ func (e *sqlExecutors) replicate(ctx context.Context, host, master string) error
 	return nil
 }
 
+// closeRing starts the writer's replication from its returning peer
+// again (the state machine's ringNeed): first the peer is rejoined —
+// read-only, no transaction the writer lacks (errant ones refuse it and
+// stop its replication, as in replicate), caught up — and only then does
+// the writer replicate from it, from the source it still has configured.
+func (e *sqlExecutors) closeRing(ctx context.Context, writer, peer string) error {
+	cs := e.openAll(ctx, writer, peer)
+	defer cs.close()
+	for _, h := range []string{writer, peer} {
+		if cs.srv[h] == nil {
+			return unanswered(cs.errs[h], fmt.Sprintf("replicate %s from %s", writer, peer), "asked again when "+h+" is up")
+		}
+	}
+	res, err := e.runner.Rejoin(ctx, e.node(cs, peer), e.node(cs, writer))
+	switch {
+	case errors.Is(err, failover.ErrErrant):
+		return e.refuseErrant(ctx, cs.srv[peer], err, res)
+	case err != nil:
+		return fmt.Errorf("coordinator: replicate %s from %s: the peer first: %w [%s]", writer, peer, err, res)
+	}
+	w, ph := cs.srv[writer], e.cfg.Host(peer)
+	rs, err := w.ReplicaStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("coordinator: replicate %s from %s: %w", writer, peer, err)
+	}
+	if rs.SourceHost != ph.IP.String() || rs.SourcePort != ph.MySQLPort {
+		return fmt.Errorf("%w: replicate %s from %s: its source is %s:%d, left alone", ErrPermanent, writer, peer,
+			rs.SourceHost, rs.SourcePort)
+	}
+	for {
+		if rs.Running() {
+			e.log.Info("replicating from its peer again", "host", writer, "from", peer, "peer", res.String())
+			return nil
+		}
+		if rs.IO == dbctl.ThreadStopped || rs.SQL == dbctl.ThreadStopped {
+			if err := w.StartReplication(ctx, dbctl.BothThreads); err != nil {
+				return fmt.Errorf("coordinator: replicate %s from %s: %w", writer, peer, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("coordinator: replicate %s from %s: %w: IO %s (%s), SQL %s (%s)", writer, peer,
+				failover.ErrNotRunning, rs.IO, rs.LastIOError, rs.SQL, rs.LastSQLError)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if rs, err = w.ReplicaStatus(ctx); err != nil {
+			return fmt.Errorf("coordinator: replicate %s from %s: %w", writer, peer, err)
+		}
+	}
+}
+
+// refuseErrant stops the replication of a host with errant transactions
+// and returns the permanent error that reports them.
+func (e *sqlExecutors) refuseErrant(ctx context.Context, srv sqlServer, err error, done fmt.Stringer) error {
+	stop := "replication stopped"
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if serr := srv.StopReplication(sctx, dbctl.BothThreads); serr != nil && !errors.Is(serr, dbctl.ErrNotReplica) {
+		stop = "stopping its replication failed too: " + serr.Error()
+	}
+	return fmt.Errorf("%w: %w; %s so that it cannot become ONLINE: %s", ErrPermanent, err, stop, done)
+}
+
 // stopReplication stops host's replication (set_offline).
 func (e *sqlExecutors) stopReplication(ctx context.Context, host string) error {
 	cs := e.openAll(ctx, host)
 	defer cs.close()
 	srv := cs.srv[host]
 	if srv == nil {
-		return fmt.Errorf("coordinator: stop replication on %s: %w", host, cs.errs[host])
+		return unanswered(cs.errs[host], "stop replication on "+host, "asked again when it is up")
 	}
 	if err := srv.StopReplication(ctx, dbctl.BothThreads); err != nil && !errors.Is(err, dbctl.ErrNotReplica) {
 		return fmt.Errorf("coordinator: stop replication on %s: %w", host, err)

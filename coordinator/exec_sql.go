@@ -39,16 +39,19 @@ import (
 //   - Every action opens its connections afresh, bounded by the connect
 //     timeout (the mysql check's timeout) and the action's deadline, and
 //     closes them when it ends: no pool survives a failover.
-//   - A host the committed state has in HARD_OFFLINE is not dialled: its
-//     ping or mysql check failed, so a dial would at best be refused and
-//     at worst (a dead host, a network down) wait the whole connect
-//     timeout on the failover's critical path. It counts as unreachable.
+//   - A host the committed state has in HARD_OFFLINE, or whose last ping
+//     failed, is not dialled: a dial would at best be refused and at
+//     worst (a dead host, a network down) wait the whole connect timeout
+//     on the failover's critical path. It counts as unreachable.
 //   - An unreachable old writer is not a failed fence: it is fenced by its
 //     own side — mmm-notify fences it when keepalived leaves MASTER, and
 //     its coordinator closes the track file when it loses the leader for
 //     longer than the lease. The fence is recorded as skipped, the
-//     failover goes on. Refusals that retrying can fix (too many
-//     connections, access denied) are retried.
+//     failover goes on. So is a replication repair of a host that does
+//     not answer: the state machine asks again when it is up, and a retry
+//     would hold up the actions behind it (the dispatcher runs them in
+//     order). Refusals that retrying can fix (too many connections,
+//     access denied) are retried.
 //   - CatchUp, Promote and the replication actions act only on a host the
 //     state still gives that part (not the writer for replication, the
 //     writer for a promotion); otherwise they fail permanently, which also
@@ -149,10 +152,19 @@ func (e *sqlExecutors) connectTimeout() time.Duration {
 }
 
 // down reports why the committed state says host cannot answer ("" when
-// it may).
+// it may): HARD_OFFLINE, or its last ping failed (a dead host: the
+// failover starts on its unreachable coordinator before the ping check's
+// trap_period ends).
 func (e *sqlExecutors) down(st *fsm.State, host string) string {
-	if h := st.Host(host); h != nil && h.State == fsm.StateHardOffline {
+	h := st.Host(host)
+	switch {
+	case h == nil:
+		return ""
+	case h.State == fsm.StateHardOffline:
 		return host + " is HARD_OFFLINE"
+	}
+	if ping := h.Checks[fsm.CheckPing-1]; ping.Trap == fsm.TrapFailing || (ping.Known && !ping.OK) {
+		return host + " does not answer ping"
 	}
 	return ""
 }
@@ -259,11 +271,20 @@ func (e *sqlExecutors) fenceHost(ctx context.Context, a fsm.Fence) error {
 // unfenceable decides about a fence target that did not answer: skipped
 // (its own side fences it), unless retrying can help.
 func (e *sqlExecutors) unfenceable(host string, err error) error {
+	return unanswered(err, "fence "+host, "it is fenced by its own side (mmm-notify when keepalived leaves MASTER, its coordinator's lease)")
+}
+
+// unanswered is the error of an action whose host did not answer (or
+// that the state has down): skipped, not retried — the fence has the
+// old writer's own side, and the state machine requests a replication
+// repair again, every ReplicationRetry, once the host is up. A refusal
+// that retrying can fix (too many connections, access denied) is an
+// ordinary error.
+func unanswered(err error, what, why string) error {
 	if errors.Is(err, dbctl.ErrTooManyConnections) || errors.Is(err, dbctl.ErrAccessDenied) {
-		return fmt.Errorf("coordinator: fence %s: %w", host, err)
+		return fmt.Errorf("coordinator: %s: %w", what, err)
 	}
-	return fmt.Errorf("%w: %s does not answer (%v): it is fenced by its own side (mmm-notify when keepalived leaves MASTER, its coordinator's lease)",
-		ErrSkipped, host, err)
+	return fmt.Errorf("%w: %s: no answer (%v): %s", ErrSkipped, what, err, why)
 }
 
 func fenceSummary(r fence.Result) string {
