@@ -274,3 +274,22 @@ func TestDerivedDefaultsYieldToKeys(t *testing.T) {
 		t.Errorf("warnings = %q, want the two-member raft warning", c.Warnings)
 	}
 }
+
+func TestAdvertIntDefaultFollowsVRRPVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name, keepalived string
+		want             time.Duration
+	}{
+		{"v3 default", "", 100 * time.Millisecond},
+		{"v2 default", "vrrp_version 2", time.Second},
+		{"v2 set", "vrrp_version 2\nadvert_int 3", 3 * time.Second},
+		{"v3 set", "vrrp_version 3\nadvert_int 0.5", 500 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inDir(t, map[string]string{"main.conf": labBase + "\n<keepalived>\n" + tc.keepalived + "\n</keepalived>\n"})
+			if got := mustLoad(t, "main.conf").Keepalived.AdvertInt; got != tc.want {
+				t.Errorf("advert_int = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -160,6 +160,11 @@ func (c *Config) derive() {
 			c.Keepalived.Interface = commonInterface(c, w.Hosts)
 		}
 	}
+	// VRRPv2 advertises in whole seconds: its default is keepalived's own,
+	// 1 s, rather than VRRPv3's 100 ms.
+	if _, ok := c.Keepalived.KeyPos["advert_int"]; !ok && c.Keepalived.VRRPVersion == 2 {
+		c.Keepalived.AdvertInt = time.Second
+	}
 	if _, ok := c.Coordinator.KeyPos["raft_peers"]; !ok {
 		c.Coordinator.RaftPeers = make([]string, 0, len(c.Hosts))
 		for _, h := range c.Hosts {
