@@ -309,9 +309,9 @@ main.conf:2: host db4: mode: missing; expected master, slave or witness`,
 		},
 		{
 			name: "advert_int of VRRPv3 under VRRPv2",
-			main: "<keepalived>\n    vrrp_version 2\n</keepalived>\n",
+			main: "<keepalived>\n    vrrp_version 2\n    advert_int 100ms\n</keepalived>\n",
 			kind: ErrValue,
-			want: `main.conf:2: keepalived: advert_int: expected whole seconds 1..255 with vrrp_version 2, got 100ms`,
+			want: `main.conf:4: keepalived: advert_int: expected whole seconds 1..255 with vrrp_version 2, got 100ms`,
 		},
 		{
 			name: "auth_pass with VRRPv3",
