@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"slices"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vishvananda/netlink"
 )
 
 // Undo reverses the fault that returned it. Calling it more than once is
@@ -124,12 +127,16 @@ func (l *Lab) KillHost(ctx context.Context, host string) (Undo, error) {
 	return once(func(ctx context.Context) error { return l.ReviveHost(ctx, host) }), nil
 }
 
-// ReviveHost boots a dead host again: its bridge port comes up, mysqld
-// starts on its datadir (db hosts), and the daemons the lab had started
-// there (keepalived, coordinator) start again.
+// ReviveHost boots a dead host again: the VIPs it held when it died are
+// gone (a boot configures none), its bridge port comes up, mysqld starts
+// on its datadir (db hosts), and the daemons the lab had started there
+// (keepalived, coordinator) start again.
 func (l *Lab) ReviveHost(ctx context.Context, host string) error {
 	h, err := LookupHost(host)
 	if err != nil {
+		return err
+	}
+	if err := l.dropVIPs(host); err != nil {
 		return err
 	}
 	if err := setLink(l.bridgeNamespace(), host, true); err != nil {
@@ -148,6 +155,31 @@ func (l *Lab) ReviveHost(ctx context.Context, host string) error {
 		if len(l.daemonPids(d)) == 0 {
 			if err := l.StartDaemon(ctx, d); err != nil {
 				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dropVIPs removes the lab's VIPs from host's eth0.
+func (l *Lab) dropVIPs(host string) error {
+	h, err := handle(l.Namespace(host))
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	link, err := h.LinkByName(hostIface)
+	if err != nil {
+		return fmt.Errorf("lab: eth0 of %s: %w", host, err)
+	}
+	addrs, err := h.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("lab: addresses of %s: %w", host, err)
+	}
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP.To4()); ok && slices.Contains(VIPs(), ip) {
+			if err := h.AddrDel(link, &a); err != nil {
+				return fmt.Errorf("lab: remove %s from %s: %w", ip, host, err)
 			}
 		}
 	}
