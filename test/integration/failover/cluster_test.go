@@ -1,0 +1,312 @@
+//go:build integration
+
+package failover
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
+)
+
+var dbHosts = []string{"db1", "db2", "db3"}
+
+// client talks to host's coordinator over its API socket.
+func client(host string) *api.Client {
+	c, err := api.NewClient(api.ClientOptions{Socket: filepath.Join(theLab.StateDir(), host, "mmm.sock")})
+	if err != nil {
+		panic(err) // a socket path is always a valid option
+	}
+	return c
+}
+
+// leaderSnapshot reads the committed state from the raft leader (the only
+// node with MySQL observations); ok is false when no node names a leader
+// that answers.
+func leaderSnapshot() (api.Snapshot, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, h := range dbHosts {
+		s, err := client(h).Snapshot(ctx)
+		if err != nil || s.Leader == "" {
+			continue
+		}
+		if s.Leader == h {
+			return s, true
+		}
+		if ls, err := client(s.Leader).Snapshot(ctx); err == nil && ls.Leader == s.Leader {
+			return ls, true
+		}
+	}
+	return api.Snapshot{}, false
+}
+
+// waitState polls the leader's state every 50 ms until cond holds.
+func waitState(t *testing.T, limit time.Duration, what string, cond func(s api.Snapshot) bool) api.Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	var last api.Snapshot
+	for {
+		s, ok := leaderSnapshot()
+		if ok {
+			last = s
+			if cond(s) {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s; last state (leader %s):\n%s", limit, what, last.Leader, show(last))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond every 50 ms until it holds or limit passes.
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// show renders the state as `mmmctl show` does.
+func show(s api.Snapshot) string {
+	if !s.State.Started {
+		return "(not started)"
+	}
+	return fsm.Show(s.Spec, s.State)
+}
+
+func stateOf(s api.Snapshot, host string) fsm.HostState {
+	if h := s.State.Host(host); h != nil {
+		return h.State
+	}
+	return fsm.StateUnknown
+}
+
+func writerOf(s api.Snapshot) string { return s.State.Owner("writer") }
+
+// command runs an mmm_control command through the leader; a refusal
+// (OK false) comes back as an error too.
+func command(line string) (fsm.Reply, error) {
+	cmd, err := fsm.ParseCommand(line)
+	if err != nil {
+		return fsm.Reply{}, err
+	}
+	s, ok := leaderSnapshot()
+	if !ok {
+		return fsm.Reply{}, fmt.Errorf("%s: no leader", line)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return client(s.Leader).Command(ctx, cmd)
+}
+
+// setOnline runs set_online host until it is ONLINE: the state machine
+// refuses it until the host's replication is verified.
+func setOnline(t *testing.T, host string, limit time.Duration) {
+	t.Helper()
+	var last error
+	var tries int
+	deadline := time.Now().Add(limit)
+	for {
+		s, ok := leaderSnapshot()
+		if ok {
+			switch stateOf(s, host) {
+			case fsm.StateOnline:
+				if tries > 0 {
+					t.Logf("set_online %s: ONLINE after %d attempt(s)", host, tries)
+				}
+				return
+			case fsm.StateAwaitingRecovery, fsm.StateAdminOffline:
+				tries++
+				_, last = command("set_online " + host)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ONLINE within %v (%d set_online, the last: %v); state:\n%s", host, limit, tries, last, show(s))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// history returns the leader's history since t.
+func history(since time.Time) []api.HistoryEntry {
+	s, ok := leaderSnapshot()
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	h, err := client(s.Leader).History(ctx, 0)
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(h, func(e api.HistoryEntry) bool { return e.Time.Before(since) })
+}
+
+// actions renders the actions of a history, one a line.
+func actions(h []api.HistoryEntry) string {
+	var b strings.Builder
+	for _, e := range h {
+		if e.Kind != "action" {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %-9s %-7v %s", e.Time.Format("15:04:05.000"), e.Outcome, e.Duration.Round(time.Millisecond), e.Text)
+		if e.Error != "" {
+			fmt.Fprintf(&b, ": %s", e.Error)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// hasAction reports whether h records an action starting with text and
+// the outcome.
+func hasAction(h []api.HistoryEntry, text, outcome string) bool {
+	return slices.ContainsFunc(h, func(e api.HistoryEntry) bool {
+		return e.Kind == "action" && strings.HasPrefix(e.Text, text) && e.Outcome == outcome
+	})
+}
+
+// root opens host's MariaDB as root over its socket.
+func root(t *testing.T, host string) *sql.DB {
+	t.Helper()
+	s, err := theLab.Server(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := s.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(2)
+	return db
+}
+
+// replication reads host's SHOW SLAVE STATUS: the master's host name and
+// whether both threads run.
+func replication(ctx context.Context, db *sql.DB) (master string, running bool, err error) {
+	rows, err := db.QueryContext(ctx, "SHOW SLAVE STATUS")
+	if err != nil {
+		return "", false, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", false, err
+	}
+	if !rows.Next() {
+		return "", false, rows.Err()
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return "", false, err
+	}
+	get := func(name string) string {
+		if i := slices.Index(cols, name); i >= 0 {
+			return vals[i].String
+		}
+		return ""
+	}
+	for _, h := range lab.Hosts {
+		if h.Addr.String() == get("Master_Host") {
+			master = h.Name
+		}
+	}
+	return master, get("Slave_IO_Running") == "Yes" && get("Slave_SQL_Running") == "Yes", nil
+}
+
+// waitReplicates waits until host replicates from master with both
+// threads running.
+func waitReplicates(t *testing.T, host, master string, limit time.Duration) {
+	t.Helper()
+	db := root(t, host)
+	defer db.Close()
+	var got string
+	var running bool
+	var err error
+	if !waitFor(limit, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		got, running, err = replication(ctx, db)
+		return err == nil && got == master && running
+	}) {
+		t.Fatalf("%s does not replicate from %s with both threads running within %v: master %q, running %v, err %v",
+			host, master, limit, got, running, err)
+	}
+}
+
+// lostRows returns the acknowledged ids that host lacks, after waiting
+// until it applied everything the writer has.
+func lostRows(t *testing.T, host, writer, table string, ids []int64) []int64 {
+	t.Helper()
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db := root(t, host)
+	defer db.Close()
+	if host != writer {
+		w := root(t, writer)
+		var pos string
+		err := w.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&pos)
+		w.Close()
+		if err != nil {
+			t.Fatalf("%s's position: %v", writer, err)
+		}
+		var res sql.NullInt64
+		if err := db.QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, 20)", pos).Scan(&res); err != nil || res.Int64 != 0 {
+			t.Errorf("%s did not apply %s's %s within 20 s (%v, %v)", host, writer, pos, res, err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, "SELECT id FROM "+lab.AppDatabase+"."+table+" WHERE id BETWEEN ? AND ?",
+		slices.Min(ids), slices.Max(ids))
+	if err != nil {
+		t.Fatalf("rows on %s: %v", host, err)
+	}
+	defer rows.Close()
+	have := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		have[id] = true
+	}
+	var lost []int64
+	for _, id := range ids {
+		if !have[id] {
+			lost = append(lost, id)
+		}
+	}
+	return lost
+}
+
+// readersOn returns the reader IPs host holds on its eth0.
+func readersOn(host string) []string {
+	var out []string
+	for _, ip := range lab.ReaderVIPs {
+		if holders, err := theLab.VIPHolders(ip); err == nil && slices.Contains(holders, host) {
+			out = append(out, ip.String())
+		}
+	}
+	return out
+}
