@@ -42,7 +42,9 @@ import (
 //   - A host the committed state has in HARD_OFFLINE, or whose last ping
 //     failed, is not dialled: a dial would at best be refused and at
 //     worst (a dead host, a network down) wait the whole connect timeout
-//     on the failover's critical path. It counts as unreachable.
+//     on the failover's critical path. It counts as unreachable. A host
+//     whose coordinator is unreachable gets a short TCP connect
+//     (unreachableDial).
 //   - An unreachable old writer is not a failed fence: it is fenced by its
 //     own side — mmm-notify fences it when keepalived leaves MASTER, and
 //     its coordinator closes the track file when it loses the leader for
@@ -88,8 +90,9 @@ type sqlExecutors struct {
 	runner  *failover.Runner
 	fence   fence.Options
 	log     *slog.Logger
-	// open connects to a host's MySQL as its agent; a seam for tests.
-	open func(ctx context.Context, host string) (sqlServer, error)
+	// open connects to a host's MySQL as its agent, the TCP connect
+	// bounded by dial; a seam for tests.
+	open func(ctx context.Context, host string, dial time.Duration) (sqlServer, error)
 }
 
 func newSQLExecutors(cfg *config.Config, replica *Replica, log *slog.Logger) (*sqlExecutors, error) {
@@ -127,7 +130,7 @@ func (e *sqlExecutors) executors() map[string]Executor {
 
 // dial opens host's MySQL over TCP (ip:mysql_port) as its agent. Open
 // detects the flavour, so the server answered when it returns.
-func (e *sqlExecutors) dial(ctx context.Context, host string) (sqlServer, error) {
+func (e *sqlExecutors) dial(ctx context.Context, host string, dial time.Duration) (sqlServer, error) {
 	h := e.cfg.Host(host)
 	if h == nil {
 		return nil, fmt.Errorf("%w: unknown host %q", ErrConfig, host)
@@ -135,7 +138,7 @@ func (e *sqlExecutors) dial(ctx context.Context, host string) (sqlServer, error)
 	c := mysql.NewConfig()
 	c.Net, c.Addr = "tcp", net.JoinHostPort(h.IP.String(), strconv.Itoa(h.MySQLPort))
 	c.User, c.Passwd = h.AgentUser, h.AgentPassword
-	c.Timeout = e.connectTimeout()
+	c.Timeout = dial
 	srv, err := dbctl.Open(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("coordinator: connect to %s as %s: %w", host, h.AgentUser, err)
@@ -169,6 +172,22 @@ func (e *sqlExecutors) down(st *fsm.State, host string) string {
 	return ""
 }
 
+// unreachableDial bounds the TCP connect to a host whose coordinator the
+// leader has not heard from for longer than the lease: most likely the
+// host or its network is gone, and a live host completes a TCP connect
+// within milliseconds on the LAN a cluster runs on (the MySQL handshake
+// that follows keeps its own deadline).
+const unreachableDial = 300 * time.Millisecond
+
+// dialTimeout is the TCP connect bound for host: the connect timeout, or
+// unreachableDial for a host whose coordinator is unreachable.
+func (e *sqlExecutors) dialTimeout(st *fsm.State, host string) time.Duration {
+	if h := st.Host(host); h != nil && h.Unreachable {
+		return min(e.connectTimeout(), unreachableDial)
+	}
+	return e.connectTimeout()
+}
+
 // conns are one action's connections; a nil entry did not answer.
 type conns struct {
 	srv  map[string]sqlServer
@@ -188,7 +207,7 @@ func (e *sqlExecutors) openAll(ctx context.Context, hosts ...string) conns {
 			errs[i] = fmt.Errorf("%w: %s in the committed state: not dialled", failover.ErrUnreachable, why)
 			continue
 		}
-		wg.Go(func() { srvs[i], errs[i] = e.open(ctx, h) })
+		wg.Go(func() { srvs[i], errs[i] = e.open(ctx, h, e.dialTimeout(&st, h)) })
 	}
 	wg.Wait()
 	cs := conns{srv: map[string]sqlServer{}, errs: map[string]error{}}

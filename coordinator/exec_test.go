@@ -175,7 +175,7 @@ func TestFenceExecutor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.open = func(ctx context.Context, host string) (sqlServer, error) {
+		e.open = func(ctx context.Context, host string, dial time.Duration) (sqlServer, error) {
 			if tt.openErr != nil {
 				return nil, tt.openErr
 			}
