@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -51,9 +52,12 @@ func localConfig(c *cli.Context) (*config.Config, error) {
 // socket. A token file comes from --token-file or api_token_file.
 func connect(c *cli.Context) (*api.Client, error) {
 	opts := api.ClientOptions{URL: c.String("api"), TokenFile: c.String("token-file")}
-	cfg, err := localConfig(c)
-	if err != nil {
-		return nil, err
+	var cfg *config.Config
+	if c.IsSet("config") || !selfContained(opts) {
+		var err error
+		if cfg, err = localConfig(c); err != nil {
+			return nil, err
+		}
 	}
 	if cfg != nil {
 		if h := cfg.ThisHost(); h != nil {
@@ -74,4 +78,13 @@ func connect(c *cli.Context) (*api.Client, error) {
 		return nil, &exitError{code: ExitUnauthorized, err: err}
 	}
 	return cl, nil
+}
+
+// selfContained is true when the flags name everything the client needs
+// (--api with --token-file, or a unix:// --api): the default
+// configuration is then not read, so that a broken or unrelated file at
+// the default path (a host being installed, an operator's workstation)
+// does not stand in the way. A --config given explicitly is always read.
+func selfContained(o api.ClientOptions) bool {
+	return o.URL != "" && (o.TokenFile != "" || strings.HasPrefix(o.URL, "unix:"))
 }
