@@ -93,9 +93,9 @@ func notCovered(target fsm.Position, applied failover.Position) fsm.Position {
 	return out
 }
 
-// promote opens the new writer's MySQL for writes (failover.Promote),
-// except on a host that is writable already when no handover names a
-// previous writer.
+// promote opens the new writer's MySQL for writes: failover.Promote for
+// a handover (it stops replicating from the previous writer, W23), and
+// enableWrites when no previous writer is named.
 func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 	if err := e.ownerIs(a.Host, "promote"); err != nil {
 		return err
@@ -106,13 +106,7 @@ func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 		return fmt.Errorf("coordinator: promote %s: %w", a.Host, cs.errs[a.Host])
 	}
 	if a.Previous == "" {
-		// No handover: the startup's writer, or a new leader running its
-		// pending list again. A writable host is the writer already, and
-		// its replication from its peer (MMM's ring) must stay.
-		if ro, err := cs.srv[a.Host].ReadOnly(ctx); err == nil && !ro.ReadOnly {
-			e.log.Info("already writable: promotion not repeated", "host", a.Host)
-			return nil
-		}
+		return e.enableWrites(ctx, a.Host, cs.srv[a.Host])
 	}
 	res, err := e.runner.Promote(ctx, e.node(cs, a.Host))
 	switch {
@@ -122,6 +116,32 @@ func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 		return fmt.Errorf("coordinator: %w [%s]", err, res.Record)
 	}
 	e.log.Info("promoted", "host", a.Host, "result", res.String())
+	return nil
+}
+
+// enableWrites opens the writer's MySQL without a handover — the
+// startup's writer, or a writer its own side fenced (mmm-notify) while it
+// kept the role: semisync master side on, read_only=0, verified. Its
+// replication from its peer (MMM's ring) stays: there is no previous
+// writer whose late transactions it could pull in.
+func (e *sqlExecutors) enableWrites(ctx context.Context, host string, srv sqlServer) error {
+	ro, err := srv.ReadOnly(ctx)
+	if err != nil {
+		return fmt.Errorf("coordinator: promote %s: %w", host, err)
+	}
+	if !ro.ReadOnly {
+		return nil
+	}
+	if err := srv.SetSemisyncMaster(ctx, true); err != nil && !errors.Is(err, dbctl.ErrNoSemisync) {
+		return fmt.Errorf("coordinator: promote %s: %w", host, err)
+	}
+	if err := srv.SetReadOnly(ctx, false); err != nil {
+		return fmt.Errorf("coordinator: promote %s: %w", host, err)
+	}
+	if ro, err = srv.ReadOnly(ctx); err != nil || ro.ReadOnly {
+		return fmt.Errorf("coordinator: promote %s: read_only does not read back off (%v)", host, err)
+	}
+	e.log.Info("writes enabled", "host", host)
 	return nil
 }
 

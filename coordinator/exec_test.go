@@ -140,6 +140,7 @@ func TestNotCovered(t *testing.T) {
 type fakeSQL struct {
 	failover.Server
 	readOnly bool
+	semisync bool
 	closed   bool
 }
 
@@ -151,6 +152,29 @@ func (f *fakeSQL) KillClients(ctx context.Context) ([]dbctl.Client, error) {
 	return nil, nil
 }
 func (f *fakeSQL) Close() error { f.closed = true; return nil }
+func (f *fakeSQL) SetSemisyncMaster(ctx context.Context, on bool) error {
+	f.semisync = on
+	return nil
+}
+
+// TestEnableWrites: without a handover the writer's writes are enabled
+// and nothing else is touched (the embedded failover.Server is nil: any
+// replication call would panic).
+func TestEnableWrites(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	e, err := newSQLExecutors(cfg, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fakeSQL{readOnly: true}
+	if err := e.enableWrites(context.Background(), "db1", srv); err != nil || srv.readOnly || !srv.semisync {
+		t.Fatalf("err %v, read_only %v, semisync %v", err, srv.readOnly, srv.semisync)
+	}
+	srv = &fakeSQL{} // writable already: left alone
+	if err := e.enableWrites(context.Background(), "db1", srv); err != nil || srv.semisync {
+		t.Fatalf("writable host: err %v, semisync set %v", err, srv.semisync)
+	}
+}
 
 // TestFenceExecutor: a fence target that does not answer is skipped (its
 // own side fences it) unless retrying can help; one that answers is
