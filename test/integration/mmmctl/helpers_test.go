@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -393,4 +394,28 @@ func lostRows(t *testing.T, host, writer, table string, ids []int64) []int64 {
 		}
 	}
 	return lost
+}
+
+// handoverLog returns the coordinators' log lines since t that tell how a
+// handover went (fence, catch-up and promotion results, keepalived's
+// transitions), by time.
+func handoverLog(since time.Time) string {
+	keys := []string{`msg=fenced`, `msg="caught up"`, `msg=promoted`, `msg="keepalived reports"`, `msg="writer eligibility`}
+	var lines []string
+	for _, h := range dbHosts {
+		b, err := os.ReadFile(filepath.Join(theLab.StateDir(), h, "coordinator.log"))
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			ts, _, ok := strings.Cut(strings.TrimPrefix(l, "time="), " ")
+			at, err := time.Parse(time.RFC3339Nano, ts)
+			if !ok || err != nil || at.Before(since) || !slices.ContainsFunc(keys, func(k string) bool { return strings.Contains(l, k) }) {
+				continue
+			}
+			lines = append(lines, "  "+l)
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }

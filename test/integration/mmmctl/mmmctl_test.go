@@ -31,6 +31,7 @@ func TestMmmctl(t *testing.T) {
 		{"switchover-aborts", testSwitchoverAborts},
 		{"wrong-token", testWrongToken},
 		{"unreachable", testUnreachable},
+		{"set_offline-set_online-passive-master", testPassiveMasterOffOn},
 	} {
 		if !t.Run(sc.name, sc.run) {
 			t.Logf("%s failed: the scenarios after it are not run", sc.name)
@@ -244,4 +245,27 @@ func testMoveRoleWriter(t *testing.T) {
 	want(t, ctl(t, "db1", "move_role", "writer", p), 0, fmt.Sprintf("OK: Role is on '%s' already. Skipping command.\n", p))
 	want(t, ctl(t, "db1", "move_role", "writer", "db3"), 5, "ERROR: Host 'db3' can't handle role 'writer'. Only following hosts could: db1, db2\n")
 	want(t, ctl(t, "db1", "move_role", "bogus", "db1"), 6, "ERROR: Unknown role name 'bogus'!\n")
+}
+
+// testPassiveMasterOffOn: set_offline then set_online of the passive
+// master once a promotion has happened (the switchovers above).
+//
+// Skipped: the coordinator refuses the set_online forever. A promotion
+// stops the new writer's replication from its peer (failover.Promote), and
+// the executor refuses to start it again ("replicate db2 from db1: it
+// holds the writer role", permanent), so the writer's rep_threads and
+// rep_backlog stay failed; MMM's set_online rule then refuses its peer
+// ("ERROR: Some replication checks failed on peer 'db2'. We can't set
+// 'db1' online now."), also with --force. Reported to the lead with
+// issue 9's lab tests; remove the Skip once the state machine and the
+// executors agree.
+func testPassiveMasterOffOn(t *testing.T) {
+	t.Skip("coordinator: set_online of the passive master is refused forever after a promotion (see the comment)")
+	_, p := steady(t)
+	want(t, ctl(t, "db3", "set_offline", p), 0,
+		fmt.Sprintf("OK: State of '%s' changed to ADMIN_OFFLINE. Now you can wait some time and check all roles!\n", p))
+	waitState(t, 15*time.Second, p+" ADMIN_OFFLINE", func(s api.Snapshot) bool { return stateOf(s, p) == fsm.StateAdminOffline })
+	r := setOnline(t, p, 30*time.Second)
+	want(t, r, 0, fmt.Sprintf("OK: State of '%s' changed to ONLINE. Now you can wait some time and check its new roles!\n", p))
+	steady(t)
 }

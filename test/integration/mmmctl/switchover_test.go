@@ -80,7 +80,7 @@ func testSwitchoverUnderLoad(t *testing.T, firstID int64) {
 		rep.Tries, len(rep.Acks), rep.Errors, rep.LastError, len(ids), p, w)
 	t.Logf("UNAVAILABLE WINDOW %v: last ack before %s, first after %s (switchover started %s)",
 		gap.Round(time.Millisecond), lastBefore.Format("15:04:05.000"), firstAfter.Format("15:04:05.000"), start.Format("15:04:05.000"))
-	t.Logf("state:\n%sactions:\n%s", show(s), actions(history(start)))
+	t.Logf("state:\n%sactions:\n%s\nhandover in the coordinators' logs:\n%s", show(s), actions(history(start)), handoverLog(start))
 }
 
 // testSwitchoverAborts: a switchover that cannot happen is refused before
@@ -109,7 +109,9 @@ func testSwitchoverAborts(t *testing.T) {
 	defer undo(t.Context())
 	// MMM's peer grace: replication failures count only once the peer
 	// (the writer) has been ONLINE for 60 s.
+	delayed := time.Now()
 	waitState(t, 75*time.Second, p+" REPLICATION_DELAY", func(s api.Snapshot) bool { return stateOf(s, p) == fsm.StateReplicationDelay })
+	t.Logf("%s REPLICATION_DELAY %v after its replication was delayed by 30 s", p, time.Since(delayed).Round(time.Millisecond))
 	want(t, ctl(t, "db3", "switchover"), 5, fmt.Sprintf("ERROR: No host can take over role 'writer': '%s' is 'REPLICATION_DELAY'.\n", p))
 	want(t, ctl(t, "db3", "switchover", "--to", p), 5, "ERROR: Can't move role to host with state REPLICATION_DELAY.\n")
 	rep := app.Stop()
