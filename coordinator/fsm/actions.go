@@ -102,6 +102,13 @@ func (s *step) emitActions() {
 		}
 		s.act(Promote{Host: am, Previous: prev})
 		s.act(OpenWriter{am})
+	} else if s.mayReenable(am) {
+		// Its own side fenced the writer (mmm-notify when keepalived left
+		// MASTER, e.g. its coordinator restarted): the role never moved,
+		// so nothing else will enable its writes again.
+		s.log(LevelWarn, "Writer '%s' is read-only: enabling writes again", am)
+		s.act(Promote{Host: am})
+		s.act(OpenWriter{am})
 	}
 	// 4. Add reader VIPs.
 	for i := range s.st.Hosts {
@@ -116,6 +123,28 @@ func (s *step) emitActions() {
 	}
 	// 5. Replication.
 	s.reconcileReplication(am)
+}
+
+// mayReenable tells whether the writer am, seen turning read-only in this
+// step, gets its writes enabled again: it is ONLINE, holds the writer
+// role and was told so (no demotion or handover is under way), and no
+// other master is writable (that one is fenced instead; a second writer
+// is never opened).
+func (s *step) mayReenable(am string) bool {
+	if am == "" || s.reenable != am {
+		return false
+	}
+	w := s.host(am)
+	if w.State != StateOnline || w.Writable || !w.Applied.Known || !w.Applied.Writer {
+		return false
+	}
+	for i := range s.st.Hosts {
+		h := &s.st.Hosts[i]
+		if h.Name != am && s.isMaster(h.Name) && h.Writable {
+			return false
+		}
+	}
+	return true
 }
 
 // intersect returns the elements of a (sorted) that are also in b.

@@ -105,6 +105,11 @@
 //     needs.
 //   - W2, W3 (partly) — a master seen writable, or claiming the VIP,
 //     without holding the writer role is closed and fenced at once.
+//     Conversely, the ONLINE writer seen turning read-only while it keeps
+//     the role (its own side fenced it: mmm-notify when keepalived left
+//     MASTER because its coordinator restarted) gets Promote and
+//     OpenWriter again (mayReenable, actions.go) — never during a
+//     handover, never while another master is writable.
 //
 // # Fast failure detection
 //

@@ -106,6 +106,10 @@ type step struct {
 	kills   []Action          // KillHost orders from failed notifications
 	fences  []Action          // Fence/CloseWriter from observations
 	exclude map[string]string // role → host left out of orphan assignment (W29)
+
+	// reenable: the writer's MySQL was seen turning read-only (its own
+	// side fenced it); emitActions enables writes again if it still may.
+	reenable string
 }
 
 func (s *step) log(l Level, format string, a ...any) {
@@ -197,7 +201,14 @@ func (s *step) observeWritable(v Writable) {
 	}
 	was := h.Writable
 	h.Writable = v.Writable
-	if !s.st.Started || s.passive() || was || !v.Writable || !s.isMaster(v.Host) {
+	if !s.st.Started || s.passive() || was == v.Writable || !s.isMaster(v.Host) {
+		return
+	}
+	if !v.Writable {
+		// Writable → read-only: only a writer whose writes were seen
+		// enabled, so a promotion in progress (CatchUp first) is never
+		// short-cut; emitActions decides after the rules ran.
+		s.reenable = v.Host
 		return
 	}
 	if am := s.activeMaster(); am != v.Host {
