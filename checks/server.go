@@ -3,7 +3,9 @@ package checks
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -17,8 +19,20 @@ import (
 // ones. Connect and login failures come back as *ConnectError; the
 // errors keep dbctl's sentinels (ErrAccessDenied, ErrTooManyConnections,
 // ErrNotReplica, ...). Safe for concurrent use.
+//
+// A persistent Server (NewPersistentServer) keeps one small pool open
+// between calls instead, and drops it on any failure but an answer (the
+// next call connects afresh): for the checks whose point is what the
+// server says, not that a new client can log in — a monitor that probes
+// every second must not open a connection per check. Now always
+// connects afresh: that is what the mysql check proves.
 type Server struct {
-	cfg *mysql.Config
+	cfg        *mysql.Config
+	persistent bool
+
+	mu  sync.Mutex
+	srv *dbctl.Server // the persistent pool with its flavour; nil = none
+	db  *sql.DB
 }
 
 var (
@@ -36,6 +50,26 @@ func NewServer(cfg *mysql.Config) *Server {
 	c := cfg.Clone()
 	c.Logger = &mysql.NopLogger{}
 	return &Server{cfg: c}
+}
+
+// NewPersistentServer is NewServer keeping its connection between calls
+// (see Server). Close releases it.
+func NewPersistentServer(cfg *mysql.Config) *Server {
+	s := NewServer(cfg)
+	s.persistent = true
+	return s
+}
+
+// Close closes a persistent Server's pool; the next call opens a new one.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	db := s.db
+	s.srv, s.db = nil, nil
+	s.mu.Unlock()
+	if db == nil {
+		return nil
+	}
+	return db.Close()
 }
 
 // Addr is the server's address as messages show it: ip:port or the
@@ -74,7 +108,8 @@ func (s *Server) open(ctx context.Context) (*sql.DB, error) {
 	return db, nil
 }
 
-// Now connects and runs SELECT NOW(), MMM's mysql probe.
+// Now connects and runs SELECT NOW(), MMM's mysql probe: always on a
+// fresh connection, also for a persistent Server.
 func (s *Server) Now(ctx context.Context) error {
 	db, err := s.open(ctx)
 	if err != nil {
@@ -86,18 +121,52 @@ func (s *Server) Now(ctx context.Context) error {
 	return dbctl.Classify(err)
 }
 
-// dbctlServer connects and detects the flavour.
-func (s *Server) dbctlServer(ctx context.Context) (*dbctl.Server, func(), error) {
-	db, err := s.open(ctx)
-	if err != nil {
-		return nil, nil, err
+// dbctlServer connects and detects the flavour, or hands out the
+// persistent pool. done releases it with the call's error: a fresh
+// connection is closed; the persistent pool is dropped unless the call
+// succeeded or the server answered it (ErrNotReplica).
+func (s *Server) dbctlServer(ctx context.Context) (srv *dbctl.Server, done func(error), err error) {
+	if !s.persistent {
+		db, err := s.open(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		srv, err := dbctl.New(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return srv, func(error) { db.Close() }, nil
 	}
-	srv, err := dbctl.New(ctx, db)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
+	// Held while connecting: the checks of one host share one pool.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil {
+		db, err := s.open(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		db.SetMaxOpenConns(2) // rep_threads and rep_backlog run at once
+		db.SetMaxIdleConns(2)
+		srv, err := dbctl.New(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		s.srv, s.db = srv, db
 	}
-	return srv, func() { db.Close() }, nil
+	srv = s.srv
+	return srv, func(err error) {
+		if err == nil || errors.Is(err, dbctl.ErrNotReplica) {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.srv == srv {
+			s.db.Close()
+			s.srv, s.db = nil, nil
+		}
+	}, nil
 }
 
 // ReplicaStatus connects and reads SHOW SLAVE STATUS.
@@ -106,8 +175,9 @@ func (s *Server) ReplicaStatus(ctx context.Context) (*dbctl.ReplicaStatus, error
 	if err != nil {
 		return nil, err
 	}
-	defer done()
-	return srv.ReplicaStatus(ctx)
+	st, err := srv.ReplicaStatus(ctx)
+	done(err)
+	return st, err
 }
 
 // Semisync connects and reads the semisync variables and counters.
@@ -116,8 +186,9 @@ func (s *Server) Semisync(ctx context.Context) (dbctl.SemisyncStatus, error) {
 	if err != nil {
 		return dbctl.SemisyncStatus{}, err
 	}
-	defer done()
-	return srv.Semisync(ctx)
+	st, err := srv.Semisync(ctx)
+	done(err)
+	return st, err
 }
 
 // ReadOnly connects and reads read_only (and super_read_only).
@@ -126,6 +197,7 @@ func (s *Server) ReadOnly(ctx context.Context) (dbctl.ReadOnlyState, error) {
 	if err != nil {
 		return dbctl.ReadOnlyState{}, err
 	}
-	defer done()
-	return srv.ReadOnly(ctx)
+	st, err := srv.ReadOnly(ctx)
+	done(err)
+	return st, err
 }

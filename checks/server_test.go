@@ -177,3 +177,108 @@ func TestServerFlavourUnknown(t *testing.T) {
 	r := RepBacklog{Server: s, Timeout: time.Second}.Run(t.Context())
 	checkResult(t, r, StatusUnknown, "Unknown state. Execute error: dbctl: detect flavour: ...")
 }
+
+// TestPersistentServer: a persistent Server connects and detects the
+// flavour once for many reads, keeps its pool across answers (also "not
+// a replica"), drops it after a failure and reconnects; Now still
+// connects afresh every time.
+func TestPersistentServer(t *testing.T) {
+	a := answers([]any{"Waiting for master to send event", "Yes", "Yes", "0", "0", ""})
+	delete(a, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'") // Semisync fails
+	f := checkstest.Start(t, checkstest.Options{Answers: a})
+	s := NewPersistentServer(Target{IP: loopback, Port: f.Port(), User: "mmm_monitor", Password: "pw"}.MySQLConfig())
+	t.Cleanup(func() { s.Close() })
+	ctx := ctxFor(t, 10*time.Second)
+	detects := func() int {
+		n := 0
+		for _, q := range f.Queries() {
+			if q == "SELECT VERSION(), @@version_comment" {
+				n++
+			}
+		}
+		return n
+	}
+	for range 3 {
+		if _, err := s.ReplicaStatus(ctx); err != nil {
+			t.Fatalf("ReplicaStatus: %v", err)
+		}
+	}
+	if _, err := s.ReadOnly(ctx); err != nil {
+		t.Fatalf("ReadOnly: %v", err)
+	}
+	if n := detects(); n != 1 {
+		t.Errorf("%d connections for four reads, want 1", n)
+	}
+	// Semisync is not answered by this fake: the failure drops the pool.
+	if _, err := s.Semisync(ctx); err == nil {
+		t.Fatal("Semisync without an answer succeeded")
+	}
+	if _, err := s.ReplicaStatus(ctx); err != nil {
+		t.Fatalf("ReplicaStatus after a failure: %v", err)
+	}
+	if n := detects(); n != 2 {
+		t.Errorf("%d connections after a failure, want 2 (reconnected once)", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReplicaStatus(ctx); err != nil || detects() != 3 {
+		t.Errorf("after Close: %v, %d connections, want 3", err, detects())
+	}
+	nows := func() int {
+		n := 0
+		for _, q := range f.Queries() {
+			if q == "SELECT NOW()" {
+				n++
+			}
+		}
+		return n
+	}
+	for range 2 {
+		if err := s.Now(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if detects() != 3 || nows() != 2 {
+		t.Errorf("Now used the pool or detected the flavour: %d detects, %d NOW()", detects(), nows())
+	}
+}
+
+func TestPersistentServerNotReplicaKeepsPool(t *testing.T) {
+	f := checkstest.Start(t, checkstest.Options{Answers: answers()})
+	s := NewPersistentServer(Target{IP: loopback, Port: f.Port(), User: "mmm_monitor", Password: "pw"}.MySQLConfig())
+	t.Cleanup(func() { s.Close() })
+	ctx := ctxFor(t, 5*time.Second)
+	for range 2 {
+		if _, err := s.ReplicaStatus(ctx); !errors.Is(err, dbctl.ErrNotReplica) {
+			t.Fatalf("ReplicaStatus of a non-replica: %v", err)
+		}
+	}
+	n := 0
+	for _, q := range f.Queries() {
+		if q == "SELECT VERSION(), @@version_comment" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d connections, want 1: an answer keeps the pool", n)
+	}
+}
+
+func TestPersistentServerRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	s := NewPersistentServer(Target{IP: loopback, Port: port, User: "u"}.MySQLConfig())
+	_, err = s.ReadOnly(ctxFor(t, 2*time.Second))
+	var ce *ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("refused: %v, want a *ConnectError", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close without a pool: %v", err)
+	}
+}

@@ -64,13 +64,28 @@ var Names = []string{"ping", "mysql", "rep_threads", "rep_backlog", "semisync"}
 // connects afresh on every run. rep_threads gets its own memory of a
 // Connecting IO thread, so build it once per host and keep it.
 func New(name string, cfg *config.Config, t Target) (Check, error) {
+	return NewSharing(name, cfg, t, nil)
+}
+
+// NewSharing is New whose rep_threads, rep_backlog and semisync checks
+// read through shared (a NewPersistentServer of t, one per host) instead
+// of connecting afresh on every run; the mysql check still connects every
+// time — that new clients can log in is what it proves. nil shared is
+// New. A monitor that probes every host every second uses it.
+func NewSharing(name string, cfg *config.Config, t Target, shared *Server) (Check, error) {
 	settings := func(n string) *config.Check {
 		if c := cfg.Checks[n]; c != nil {
 			return c
 		}
 		return &config.Check{Name: n} // zero timeout: DefaultTimeout
 	}
-	srv := func() *Server { return NewServer(t.MySQLConfig()) }
+	srv := func() *Server {
+		if shared != nil {
+			return shared
+		}
+		return NewServer(t.MySQLConfig())
+	}
+	fresh := func() *Server { return NewServer(t.MySQLConfig()) }
 	s := settings(name)
 	switch name {
 	case "ping":
@@ -80,7 +95,7 @@ func New(name string, cfg *config.Config, t Target) (Check, error) {
 		}
 		return Ping{Pinger: p, IP: t.IP, Timeout: s.Timeout}, nil
 	case "mysql":
-		return MySQL{Server: srv(), Timeout: s.Timeout}, nil
+		return MySQL{Server: fresh(), Timeout: s.Timeout}, nil
 	case "rep_threads":
 		return RepThreads{Server: srv(), Timeout: s.Timeout, User: t.User,
 			MaxConnecting: s.MaxConnecting, Connecting: new(ConnectingSince)}, nil

@@ -13,10 +13,14 @@ import (
 // CheckProber is the Prober of the checks package: MMM's four checks of
 // every MySQL host, built from the configuration, over TCP to each
 // host's ip:mysql_port with its monitor account (as MMM's monitor did,
-// the leader's own host included).
+// the leader's own host included). The mysql check connects afresh on
+// every run; rep_threads and rep_backlog share one persistent
+// connection per host (checks.NewSharing): a connect per check and
+// second was a quarter of an idle leader's CPU.
 type CheckProber struct {
-	mu     sync.RWMutex
-	checks map[string]map[fsm.Check]checks.Check
+	mu      sync.RWMutex
+	checks  map[string]map[fsm.Check]checks.Check
+	servers []*checks.Server // the persistent ones, closed on Reload
 }
 
 var _ Prober = (*CheckProber)(nil)
@@ -31,26 +35,40 @@ func NewCheckProber(cfg *config.Config) (*CheckProber, error) {
 // ping_method, max_connecting). On error the old checks stay.
 func (p *CheckProber) Reload(cfg *config.Config) error {
 	all := map[string]map[fsm.Check]checks.Check{}
+	var servers []*checks.Server
+	closeAll := func(ss []*checks.Server) {
+		for _, s := range ss {
+			s.Close()
+		}
+	}
 	for _, h := range cfg.Hosts {
 		if h.Mode == config.HostModeWitness {
 			continue
 		}
 		t, err := checks.TargetOf(h, false)
 		if err != nil {
+			closeAll(servers)
 			return fmt.Errorf("coordinator: %w", err)
 		}
+		shared := checks.NewPersistentServer(t.MySQLConfig())
+		servers = append(servers, shared)
 		all[h.Name] = map[fsm.Check]checks.Check{}
 		for _, c := range fsm.AllChecks {
-			ch, err := checks.New(c.String(), cfg, t)
+			ch, err := checks.NewSharing(c.String(), cfg, t, shared)
 			if err != nil {
+				closeAll(servers)
 				return fmt.Errorf("coordinator: %w", err)
 			}
 			all[h.Name][c] = ch
 		}
 	}
 	p.mu.Lock()
-	p.checks = all
+	old := p.servers
+	p.checks, p.servers = all, servers
 	p.mu.Unlock()
+	// A probe still running on an old pool may fail once: the trap
+	// (trap_period) absorbs it.
+	closeAll(old)
 	return nil
 }
 
