@@ -198,7 +198,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		run(c.watchFifo)
 	}
 	if c.readers != nil {
-		run(func(ctx context.Context) { c.readers.run(ctx, c.replica.Changed) })
+		run(c.readers.run)
 	}
 	<-ctx.Done()
 	wg.Wait()

@@ -161,7 +161,7 @@ func (e *sqlExecutors) replicate(ctx context.Context, host, master string) error
 	defer cs.close()
 	for _, h := range []string{host, master} {
 		if cs.srv[h] == nil {
-			return unanswered(cs.errs[h], fmt.Sprintf("replicate %s from %s", host, master), "asked again when "+h+" is up")
+			return unansweredRepair(cs.errs[h], fmt.Sprintf("replicate %s from %s", host, master), "asked again when "+h+" is up")
 		}
 	}
 	var err error
@@ -197,7 +197,7 @@ func (e *sqlExecutors) closeRing(ctx context.Context, writer, peer string) error
 	defer cs.close()
 	for _, h := range []string{writer, peer} {
 		if cs.srv[h] == nil {
-			return unanswered(cs.errs[h], fmt.Sprintf("replicate %s from %s", writer, peer), "asked again when "+h+" is up")
+			return unansweredRepair(cs.errs[h], fmt.Sprintf("replicate %s from %s", writer, peer), "asked again when "+h+" is up")
 		}
 	}
 	res, err := e.runner.Rejoin(ctx, e.node(cs, peer), e.node(cs, writer))
@@ -256,7 +256,7 @@ func (e *sqlExecutors) stopReplication(ctx context.Context, host string) error {
 	defer cs.close()
 	srv := cs.srv[host]
 	if srv == nil {
-		return unanswered(cs.errs[host], "stop replication on "+host, "asked again when it is up")
+		return unansweredRepair(cs.errs[host], "stop replication on "+host, "asked again when it is up")
 	}
 	if err := srv.StopReplication(ctx, dbctl.BothThreads); err != nil && !errors.Is(err, dbctl.ErrNotReplica) {
 		return fmt.Errorf("coordinator: stop replication on %s: %w", host, err)

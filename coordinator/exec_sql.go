@@ -49,11 +49,11 @@ import (
 //     own side — mmm-notify fences it when keepalived leaves MASTER, and
 //     its coordinator closes the track file when it loses the leader for
 //     longer than the lease. The fence is recorded as skipped, the
-//     failover goes on. So is a replication repair of a host that does
-//     not answer: the state machine asks again when it is up, and a retry
+//     failover goes on. So is a replication repair of a host the state
+//     has down: the state machine asks again when it is up, and retries
 //     would hold up the actions behind it (the dispatcher runs them in
-//     order). Refusals that retrying can fix (too many connections,
-//     access denied) are retried.
+//     order); one that just did not answer is retried. Refusals that
+//     retrying can fix (too many connections, access denied) are retried.
 //   - CatchUp, Promote and the replication actions act only on a host the
 //     state still gives that part (not the writer for replication, the
 //     writer for a promotion); otherwise they fail permanently, which also
@@ -188,6 +188,9 @@ func (e *sqlExecutors) dialTimeout(st *fsm.State, host string) time.Duration {
 	return e.connectTimeout()
 }
 
+// errNotDialled marks a host the committed state has down.
+var errNotDialled = errors.New("not dialled")
+
 // conns are one action's connections; a nil entry did not answer.
 type conns struct {
 	srv  map[string]sqlServer
@@ -204,7 +207,7 @@ func (e *sqlExecutors) openAll(ctx context.Context, hosts ...string) conns {
 	var wg sync.WaitGroup
 	for i, h := range hosts {
 		if why := e.down(&st, h); why != "" {
-			errs[i] = fmt.Errorf("%w: %s in the committed state: not dialled", failover.ErrUnreachable, why)
+			errs[i] = fmt.Errorf("%w: %w: %s in the committed state", failover.ErrUnreachable, errNotDialled, why)
 			continue
 		}
 		wg.Go(func() { srvs[i], errs[i] = e.open(ctx, h, e.dialTimeout(&st, h)) })
@@ -293,17 +296,27 @@ func (e *sqlExecutors) unfenceable(host string, err error) error {
 	return unanswered(err, "fence "+host, "it is fenced by its own side (mmm-notify when keepalived leaves MASTER, its coordinator's lease)")
 }
 
-// unanswered is the error of an action whose host did not answer (or
-// that the state has down): skipped, not retried — the fence has the
-// old writer's own side, and the state machine requests a replication
-// repair again, every ReplicationRetry, once the host is up. A refusal
-// that retrying can fix (too many connections, access denied) is an
-// ordinary error.
+// unanswered is the error of a fence whose host did not answer, or of a
+// replication repair of a host the state has down: skipped, not retried
+// — the fence has the old writer's own side, and the state machine
+// requests the repair again, every ReplicationRetry, once the host is
+// up. A refusal that retrying can fix (too many connections, access
+// denied) is an ordinary error.
 func unanswered(err error, what, why string) error {
 	if errors.Is(err, dbctl.ErrTooManyConnections) || errors.Is(err, dbctl.ErrAccessDenied) {
 		return fmt.Errorf("coordinator: %s: %w", what, err)
 	}
 	return fmt.Errorf("%w: %s: no answer (%v): %s", ErrSkipped, what, err, why)
+}
+
+// unansweredRepair is unanswered for a replication repair: skipped when
+// the state has the host down, an ordinary error (retried) when the host
+// just did not answer — it may be starting.
+func unansweredRepair(err error, what, why string) error {
+	if !errors.Is(err, errNotDialled) {
+		return fmt.Errorf("coordinator: %s: %w", what, err)
+	}
+	return unanswered(err, what, why)
 }
 
 func fenceSummary(r fence.Result) string {

@@ -221,3 +221,26 @@ func TestFenceExecutor(t *testing.T) {
 		}
 	}
 }
+
+// TestUnanswered: which connection failures skip an action.
+func TestUnanswered(t *testing.T) {
+	down := fmt.Errorf("%w: %w: db1 is HARD_OFFLINE", failover.ErrUnreachable, errNotDialled)
+	refused := errors.New("dial tcp 127.0.0.11:3306: connect: connection refused")
+	busy := fmt.Errorf("dbctl: open: %w", dbctl.ErrTooManyConnections)
+	tests := []struct {
+		err           error
+		fence, repair bool // skipped?
+	}{
+		{down, true, true},
+		{refused, true, false},
+		{busy, false, false},
+	}
+	for _, tt := range tests {
+		if got := errors.Is(unanswered(tt.err, "fence db1", ""), ErrSkipped); got != tt.fence {
+			t.Errorf("fence, %v: skipped %v, want %v", tt.err, got, tt.fence)
+		}
+		if got := errors.Is(unansweredRepair(tt.err, "replicate db1", ""), ErrSkipped); got != tt.repair {
+			t.Errorf("repair, %v: skipped %v, want %v", tt.err, got, tt.repair)
+		}
+	}
+}

@@ -64,11 +64,7 @@ func (l *local) runTrack(ctx context.Context) {
 	for {
 		changed, state := l.c.replica.Changed(), l.c.node.stateChanged()
 		l.applyTrack()
-		wait := time.Second // the leader re-checks now and then
-		if exp := l.c.node.leaseExpiry(lease); !exp.IsZero() {
-			wait = min(max(exp.Sub(l.c.now()), l.trackInterval()), wait)
-		}
-		t.Reset(wait)
+		t.Reset(l.leaseWait(lease))
 		select {
 		case <-ctx.Done():
 			l.closeTrack("shutting down")
@@ -84,6 +80,17 @@ func (l *local) runTrack(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// leaseWait is how long a loop that follows the lease may sleep: until
+// the lease would run out (at least trackInterval), at most a second (the
+// leader re-checks now and then).
+func (l *local) leaseWait(lease time.Duration) time.Duration {
+	wait := time.Second
+	if exp := l.c.node.leaseExpiry(lease); !exp.IsZero() {
+		wait = min(max(exp.Sub(l.c.now()), l.trackInterval()), wait)
+	}
+	return wait
 }
 
 // applyTrack evaluates and writes the track file once.

@@ -96,12 +96,16 @@ type readerVIPs struct {
 	dial VIPDialer
 	// desired returns the wanted IPs (sorted), whether anything is known,
 	// and why (for the log).
-	desired    func() (want []netip.Addr, known bool, why string)
-	managed    []netip.Addr
-	now        func() time.Time
-	kick       func() // report to the leader soon
-	log        *slog.Logger
-	interval   time.Duration
+	desired func() (want []netip.Addr, known bool, why string)
+	managed []netip.Addr
+	now     func() time.Time
+	kick    func() // report to the leader soon
+	log     *slog.Logger
+	// changes returns channels closed at the next apply and at the next
+	// raft state or leader change; leaseWait how long the loop may sleep
+	// as far as the lease is concerned.
+	changes    func() (applied, state <-chan struct{})
+	leaseWait  func() time.Duration
 	reannounce time.Duration
 
 	mgr        VIPManager
@@ -147,28 +151,62 @@ func newReaderVIPs(c *Coordinator) *readerVIPs {
 			}
 			return h.Applied.Readers, true, "the committed role assignment"
 		},
-		interval:   c.local.trackInterval(),
+		changes: func() (<-chan struct{}, <-chan struct{}) {
+			return c.replica.Changed(), c.node.stateChanged()
+		},
+		leaseWait:  func() time.Duration { return c.local.leaseWait(lease) },
 		reannounce: c.cfg.Keepalived.GarpMasterDelay,
 		announceAt: map[netip.Addr]time.Time{},
 		dups:       map[netip.Addr]string{},
 	}
 }
 
-// run applies the reader VIPs until ctx ends, then removes them all.
-func (r *readerVIPs) run(ctx context.Context, changed func() <-chan struct{}) {
-	t := time.NewTicker(r.interval)
+// run applies the reader VIPs until ctx ends, then removes them all. It
+// wakes when an entry is applied, when the raft state or leader changes,
+// when the lease would run out, and when a retry, an announcement or a
+// re-check is due: an idle node wakes about once per lease.
+func (r *readerVIPs) run(ctx context.Context) {
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		ch := changed()
+		applied, state := r.changes()
 		r.step(ctx)
+		t.Reset(r.wait())
 		select {
 		case <-ctx.Done():
 			r.shutdown()
 			return
-		case <-ch:
+		case <-applied:
+		case <-state:
 		case <-t.C:
 		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
 	}
+}
+
+// wait is how long the loop may sleep: until the lease would run out or
+// its next own deadline.
+func (r *readerVIPs) wait() time.Duration {
+	wait := r.leaseWait()
+	now := r.now()
+	until := func(t time.Time) {
+		if !t.IsZero() {
+			wait = min(wait, max(t.Sub(now), time.Millisecond))
+		}
+	}
+	until(r.retryAt)
+	for _, at := range r.announceAt {
+		until(at)
+	}
+	if r.mgr != nil {
+		until(r.checkAt)
+	}
+	return wait
 }
 
 // step evaluates the assignment once and applies what is due.

@@ -101,7 +101,7 @@ func newVIPWorld() (*vipWorld, *readerVIPs) {
 		now:        func() time.Time { return w.now },
 		kick:       func() { w.kicks++ },
 		log:        slog.New(slog.DiscardHandler),
-		interval:   100 * time.Millisecond,
+		leaseWait:  func() time.Duration { return time.Second },
 		reannounce: 5 * time.Second,
 		announceAt: map[netip.Addr]time.Time{},
 		dups:       map[netip.Addr]string{},
@@ -225,5 +225,26 @@ func TestEachError(t *testing.T) {
 	})
 	if !slices.Equal(seen, []netip.Addr{rv1, rv2}) || !errors.Is(rest, other) || errors.Is(rest, vip.ErrDuplicate) {
 		t.Fatalf("seen %v, rest %v", seen, rest)
+	}
+}
+
+// TestReaderVIPsWait: the loop sleeps until the lease would run out or its
+// next own deadline, whichever comes first.
+func TestReaderVIPsWait(t *testing.T) {
+	w, r := newVIPWorld()
+	if got := r.wait(); got != time.Second {
+		t.Fatalf("idle: %v, want the lease's 1s", got)
+	}
+	r.retryAt = w.now.Add(250 * time.Millisecond)
+	if got := r.wait(); got != 250*time.Millisecond {
+		t.Fatalf("retry pending: %v, want 250ms", got)
+	}
+	r.announceAt[rv1] = w.now.Add(100 * time.Millisecond)
+	if got := r.wait(); got != 100*time.Millisecond {
+		t.Fatalf("announcement due: %v, want 100ms", got)
+	}
+	r.announceAt[rv1] = w.now.Add(-time.Second) // overdue: at once, not negative
+	if got := r.wait(); got != time.Millisecond {
+		t.Fatalf("overdue: %v, want 1ms", got)
 	}
 }
