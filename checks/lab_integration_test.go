@@ -32,13 +32,13 @@ type outcome struct {
 // sockets are reachable.
 func mmmCheck(t *testing.T, args ...string) outcome {
 	t.Helper()
-	return runBin(t, exec.Command(checkBin, append([]string{"--timeout", timeout.String()}, args...)...))
+	return runBin(t, exec.Command(checkBin(), append([]string{"--timeout", timeout.String()}, args...)...))
 }
 
 // mmmCheckIn runs the binary inside a lab host's namespace (ping, TCP).
 func mmmCheckIn(t *testing.T, host string, args ...string) outcome {
 	t.Helper()
-	argv := append([]string{"netns", "exec", theLab.Namespace(host), checkBin, "--timeout", timeout.String()}, args...)
+	argv := append([]string{"netns", "exec", theLab.Namespace(host), checkBin(), "--timeout", timeout.String()}, args...)
 	return runBin(t, exec.Command("ip", argv...))
 }
 

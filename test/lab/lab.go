@@ -115,6 +115,9 @@ func New(opts Options) (*Lab, error) {
 // Prefix returns the lab's namespace prefix.
 func (l *Lab) Prefix() string { return l.opts.Prefix }
 
+// BinDir returns the folder the lab takes the project's binaries from.
+func (l *Lab) BinDir() string { return l.opts.BinDir }
+
 // StateDir returns the directory holding the lab's state.
 func (l *Lab) StateDir() string { return l.opts.StateDir }
 

@@ -6,18 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"flag"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
-	"github.com/mmm-keepalived/mmm-keepalived/test/mariadbd"
 )
 
 // theLab is the one lab of this package run, prefix TestPrefix; every
@@ -31,91 +26,7 @@ var theLab *Lab
 // catch, e.g. SIGKILL). It fails the run when anything of the lab is
 // left behind.
 func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(runMain(m))
-}
-
-func runMain(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "test/lab: the lab needs root (network namespaces); .ci/run runs as root")
-		return 1
-	}
-	if err := mariadbd.Binaries(); err != nil {
-		fmt.Fprintln(os.Stderr, "test/lab:", err, "(make deps installs it)")
-		return 1
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	l, err := New(Options{Prefix: TestPrefix, BinDir: binDir(), Logger: log})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	// Another run of this suite on the machine: wait for it, never break it.
-	if err := l.Lock(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer l.Unlock()
-	down := func() int {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if err := l.Down(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "test/lab: down:", err)
-			return 1
-		}
-		left, err := l.Leftovers()
-		if err != nil || len(left) > 0 {
-			fmt.Fprintln(os.Stderr, "test/lab: left behind after Down:", left, err)
-			return 1
-		}
-		return 0
-	}
-	if t := testTimeout(); t > 0 {
-		margin := min(time.Minute, t/5)
-		guard := time.AfterFunc(t-margin, func() {
-			fmt.Fprintln(os.Stderr, "test/lab: the go test timeout is near: tearing the lab down")
-			down()
-			os.Exit(2)
-		})
-		defer guard.Stop()
-	}
-	start := time.Now()
-	if err := l.Up(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "test/lab: up:", err)
-		down()
-		return 1
-	}
-	fmt.Fprintf(os.Stderr, "test/lab: lab up in %v\n", time.Since(start).Round(time.Millisecond))
-	theLab = l
-	code := m.Run()
-	if down() != 0 && code == 0 {
-		code = 1
-	}
-	return code
-}
-
-// testTimeout is go test's -timeout (0 = none).
-func testTimeout() time.Duration {
-	if f := flag.Lookup("test.timeout"); f != nil {
-		if d, err := time.ParseDuration(f.Value.String()); err == nil {
-			return d
-		}
-	}
-	return 0
-}
-
-// binDir is the repository's bin/ (make build), found from the package
-// directory.
-func binDir() string {
-	dir, _ := os.Getwd()
-	for d := dir; d != "/"; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, "bin")
-		}
-	}
-	return ""
+	os.Exit(RunSuite(m, Suite{Name: "test/lab", Prefix: TestPrefix, Bare: true, LogLevel: slog.LevelInfo}, &theLab))
 }
 
 // waitHealthy fails the test unless the lab returns to its steady state.
