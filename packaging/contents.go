@@ -61,7 +61,7 @@ const (
 )
 
 // DocSources are the reference documents shipped gzipped in docDir.
-var DocSources = []string{"README.md", "docs/configuration.md", "docs/mmmctl.md"}
+var DocSources = []string{"README.md"}
 
 // stage is a build's staging directory: the binaries per architecture and
 // the files generated from them.

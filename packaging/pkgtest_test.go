@@ -48,8 +48,6 @@ func expectedFiles(t *testing.T) []wantFile {
 		wantFile{"/usr/share/bash-completion/completions/mmmctl", 0o644, ""},
 		wantFile{"/usr/share/doc/mmm-keepalived/copyright", 0o644, ""},
 		wantFile{"/usr/share/doc/mmm-keepalived/README.md.gz", 0o644, ""},
-		wantFile{"/usr/share/doc/mmm-keepalived/configuration.md.gz", 0o644, ""},
-		wantFile{"/usr/share/doc/mmm-keepalived/mmmctl.md.gz", 0o644, ""},
 		wantFile{"/usr/share/doc/mmm-keepalived/changelog.Debian.gz", 0o644, "deb"},
 		wantFile{"/usr/share/lintian/overrides/mmm-keepalived", 0o644, "deb"},
 	)

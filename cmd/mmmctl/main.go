@@ -1,5 +1,5 @@
 // Command mmmctl controls mmm-keepalived: MySQL-MMM's mmm_control commands
-// with their output, and the raft-era tools. See docs/mmmctl.md.
+// with their output, and the raft-era tools. See the README's mmmctl section.
 package main
 
 import (

@@ -7,15 +7,15 @@ import (
 	"testing"
 )
 
-const docsPath = "../../docs/configuration.md"
+const docsPath = "../../README.md"
 
-// TestDocsListEveryKey keeps docs/configuration.md complete: each key of
+// docsSection is the README's configuration reference.
+const docsSection = "## Configuration reference"
+
+// TestDocsListEveryKey keeps the README's configuration reference complete: each key of
 // each section appears there in backquotes.
 func TestDocsListEveryKey(t *testing.T) {
-	doc, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readDocs(t)
 	for name, k := range kinds {
 		for _, key := range k.keys() {
 			if !strings.Contains(string(doc), "`"+key+"`") {
@@ -31,10 +31,7 @@ func TestDocsListEveryKey(t *testing.T) {
 // TestDocsExampleLoads loads the lab example of the docs (the first two
 // conf blocks: mmm_common.conf and mmm_agent.conf) as they are printed.
 func TestDocsExampleLoads(t *testing.T) {
-	doc, err := os.ReadFile(docsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := readDocs(t)
 	blocks := confBlocks(string(doc))
 	if len(blocks) < 3 {
 		t.Fatalf("found %d conf blocks in %s, want the lab example", len(blocks), docsPath)
@@ -72,4 +69,18 @@ func confBlocks(doc string) []string {
 		blocks = append(blocks, block)
 	}
 	return blocks
+}
+
+// readDocs returns the README from its configuration reference on.
+func readDocs(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(docsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ref, ok := strings.Cut(string(b), docsSection)
+	if !ok {
+		t.Fatalf("%s has no %q section", docsPath, docsSection)
+	}
+	return []byte(ref)
 }

@@ -15,7 +15,7 @@ const (
 	errReadOnly     = 1290 // ER_OPTION_PREVENTS_STATEMENT: --read-only
 )
 
-// TestPrivileges proves PRIVILEGES.md: each account can do what its job
+// TestPrivileges proves the README's privilege table: each account can do what its job
 // needs, over TCP from the app host as '198.18.0.%', and is refused what
 // it must not do.
 func TestPrivileges(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 )
 
 // User is a MariaDB account of the lab, created on every db host for
-// '198.18.0.%' and 'localhost'. PRIVILEGES.md explains each grant.
+// '198.18.0.%' and 'localhost'. The README's "MySQL accounts and privileges" explains each grant.
 type User struct {
 	Name     string
 	Password string
