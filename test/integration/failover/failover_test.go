@@ -485,7 +485,8 @@ func connect(ctx context.Context, ip netip.Addr) error {
 // master comes back with a transaction nobody else has (written by root
 // while read-only, as one that died unshipped would be). Its rejoin must
 // refuse: the errant GTID reported in the history, its replication
-// stopped, and set_online refused. Acknowledged rows are checked on the
+// stopped; once the rep_threads check stored that, set_online is refused
+// and it stays AWAITING_RECOVERY. Acknowledged rows are checked on the
 // writer and db3.
 func errantRejoin(t *testing.T, firstID int64) figure {
 	ctx := context.Background()
@@ -525,12 +526,25 @@ func errantRejoin(t *testing.T, firstID int64) figure {
 		return false
 	})
 	t.Logf("errant: %s %s: %s", refused.Text, refused.Outcome, refused.Error)
+	// The state machine learns of the refusal through the rep_threads
+	// check (replication stopped), after its trap_period: only then is
+	// the host's replication no longer verified.
+	learned := waitState(t, 15*time.Second, w+"'s rep_threads failure stored", func(s api.Snapshot) bool {
+		h := s.State.Host(w)
+		return h != nil && !h.Checks[fsm.CheckRepThreads-1].OK
+	})
+	t.Logf("errant: the state machine stored %s's replication failure %v after the refusal", w,
+		time.Since(refused.Time).Round(time.Millisecond))
 	reply, err := command("set_online " + w)
-	final, _ := leaderSnapshot()
-	if err == nil || stateOf(final, w) == fsm.StateOnline {
-		t.Errorf("set_online %s accepted (%+v) with an errant transaction; state:\n%s", w, reply, show(final))
+	if err == nil {
+		t.Errorf("set_online %s accepted (%+v) with an errant transaction; state:\n%s", w, reply, show(learned))
 	} else {
 		t.Logf("errant: set_online %s refused: %v", w, err)
+	}
+	time.Sleep(3 * time.Second) // no automatic ONLINE either
+	final, _ := leaderSnapshot()
+	if got := stateOf(final, w); got != fsm.StateAwaitingRecovery {
+		t.Errorf("%s is %s, want AWAITING_RECOVERY", w, got)
 	}
 	f := finish(t, app, faultAt, "errant-rejoin", p, "db3")
 	f.note = fmt.Sprintf("%s refused for %s; set_online refused", w, errant)
