@@ -71,7 +71,13 @@ import (
 //     replica stays in AWAITING_RECOVERY or REPLICATION_FAIL, and
 //     set_online is refused, until an operator repairs it. The action is
 //     requested again every ReplicationRetry and refused again, each time
-//     in the history with the GTIDs.
+//     in the history with the GTIDs. The state machine learns of it through
+//     the rep_threads check, so only after trap_period: in that window a
+//     set_online (or an automatic ONLINE rule) still sees the replication
+//     as verified.
+//   - The ring: a returning peer of the writer (fsm ringNeed) is rejoined
+//     first, then the writer's own replication from it, which Promote
+//     stopped (W23), is started again (closeRing).
 
 // sqlServer is what the SQL executors need of one server;
 // *dbctl.Server implements it.
