@@ -102,6 +102,10 @@ func (s *step) emitActions() {
 		}
 		s.act(Promote{Host: am, Previous: prev})
 		s.act(OpenWriter{am})
+		for i := range s.st.Hosts {
+			s.st.Hosts[i].RingStopped = false
+		}
+		w.RingStopped = prev != ""
 	} else if s.mayReenable(am) {
 		// Its own side fenced the writer (mmm-notify when keepalived left
 		// MASTER, e.g. its coordinator restarted): the role never moved,
@@ -227,10 +231,12 @@ func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
 }
 
 // ringNeed is the active master's own repair, for one case only: its
-// peer master comes back (AWAITING_RECOVERY) with verified replication
-// from it, while the active master's replication from that peer, still
-// configured, is stopped — Promote stopped it (W23), so that a returning
-// old master's unshipped writes are never pulled in. Starting it again
+// promotion stopped its replication from its peer (RingStopped), and its
+// peer master is back (AWAITING_RECOVERY after a failover, or ONLINE
+// after a switchover) with verified replication from it, while the active
+// master's replication from that peer, still configured, is stopped —
+// Promote stopped it (W23), so that a returning old master's unshipped
+// writes are never pulled in. Starting it again
 // restores MMM's master-master topology (there the active master's IO
 // thread reconnects by itself when the peer returns), without which
 // set_online of the peer would wait forever for its peer's replication
@@ -239,11 +245,15 @@ func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
 // only reported (W30).
 func (s *step) ringNeed(h *HostStatus) (kind, master string) {
 	hs := s.hostSpec(h.Name)
-	if hs == nil || hs.Peer == "" || h.Follows != hs.Peer || h.ok(CheckRepThreads) {
+	if h.RingStopped && h.Repl.Kind == replStart && h.ok(CheckRepThreads) {
+		h.RingStopped = false // the restart took effect: the ring runs again
+	}
+	if hs == nil || hs.Peer == "" || !h.RingStopped || h.Follows != hs.Peer || h.ok(CheckRepThreads) {
 		return "", ""
 	}
 	p := s.host(hs.Peer)
-	if p == nil || p.State != StateAwaitingRecovery || !p.ok(CheckPing) || !p.ok(CheckMySQL) || !s.replVerified(p) {
+	if p == nil || (p.State != StateAwaitingRecovery && p.State != StateOnline) ||
+		!p.ok(CheckPing) || !p.ok(CheckMySQL) || !s.replVerified(p) {
 		return "", ""
 	}
 	return replStart, p.Name

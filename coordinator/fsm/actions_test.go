@@ -65,15 +65,31 @@ func TestReplNeed(t *testing.T) {
 		{"healthy replica", "db3", nil, "", ""},
 		{"the active master itself", "db1", func(st *State) { st.Host("db1").Follows = "" }, "", ""},
 		{"the active master, its peer back: restart", "db1", func(st *State) {
+			st.Host("db1").RingStopped = true
 			st.Host("db2").State = StateAwaitingRecovery
 			failChecks(st, "db1", CheckRepThreads)
 		}, replStart, "db2"},
 		{"the active master, its peer back but lagging", "db1", func(st *State) {
+			st.Host("db1").RingStopped = true
 			st.Host("db2").State = StateAwaitingRecovery
 			failChecks(st, "db1", CheckRepThreads)
 			failChecks(st, "db2", CheckRepBacklog)
 		}, "", ""},
-		{"the active master, its peer ONLINE: only reported (W30)", "db1", func(st *State) {
+		{"the active master, its peer ONLINE after a switchover: restart", "db1", func(st *State) {
+			st.Host("db1").RingStopped = true
+			failChecks(st, "db1", CheckRepThreads)
+		}, replStart, "db2"},
+		{"the active master, stopped by someone else: only reported (W30)", "db1", func(st *State) {
+			failChecks(st, "db1", CheckRepThreads)
+		}, "", ""},
+		{"the active master, its peer ONLINE but lagging", "db1", func(st *State) {
+			st.Host("db1").RingStopped = true
+			failChecks(st, "db1", CheckRepThreads)
+			failChecks(st, "db2", CheckRepBacklog)
+		}, "", ""},
+		{"the active master, its peer ADMIN_OFFLINE: leave it", "db1", func(st *State) {
+			st.Host("db1").RingStopped = true
+			st.Host("db2").State = StateAdminOffline
 			failChecks(st, "db1", CheckRepThreads)
 		}, "", ""},
 		{"follows the old master", "db3", func(st *State) { st.Host("db3").Follows = "db2" }, replRepoint, "db1"},
@@ -140,5 +156,24 @@ func TestObservationsBeforeStartAndInPassive(t *testing.T) {
 	}
 	if out := m3.Step(now, Writable{"db3", true}); len(out.Actions) > 0 {
 		t.Errorf("a writable slave is not fenced (it is not a master): %v", out.Actions)
+	}
+}
+
+// TestRingStoppedLifecycle: a promotion with a previous writer marks the
+// ring stopped; the flag goes once the restart it asked for took effect,
+// so that a later stop by someone else is only reported (W30).
+func TestRingStoppedLifecycle(t *testing.T) {
+	m, now := steady(t, nil)
+	db1 := m.st.Host("db1")
+	db1.RingStopped = true
+	failChecks(&m.st, "db1", CheckRepThreads)
+	s := &step{spec: &m.spec, st: &m.st, now: now}
+	if kind, master := s.replNeed(db1, s.activeMaster()); kind != replStart || master != "db2" {
+		t.Fatalf("ring stopped, peer ONLINE: %q %q, want a restart from db2", kind, master)
+	}
+	db1.Repl = ReplIntent{Kind: replStart, Master: "db2", At: now}
+	db1.Checks[CheckRepThreads-1].OK = true
+	if kind, _ := s.replNeed(db1, s.activeMaster()); kind != "" || db1.RingStopped {
+		t.Fatalf("after the restart took effect: %q, RingStopped %v; want nothing and the flag cleared", kind, db1.RingStopped)
 	}
 }

@@ -51,6 +51,11 @@ type HostStatus struct {
 	// at this time; replication checks are not held against it for the
 	// following grace period.
 	ReplRestarted time.Time `json:",omitzero"`
+	// RingStopped: the Promote that made this host the writer stopped its
+	// replication from its peer (W23); ringNeed starts it again once the
+	// peer is back with verified replication. Cleared when the writer's
+	// replication runs again or another host is promoted.
+	RingStopped bool `json:",omitzero"`
 	// ReplWarned: the W30 warning about the active master's own
 	// replication has been given for the current failure.
 	ReplWarned bool `json:",omitzero"`

@@ -248,19 +248,12 @@ func testMoveRoleWriter(t *testing.T) {
 }
 
 // testPassiveMasterOffOn: set_offline then set_online of the passive
-// master once a promotion has happened (the switchovers above).
-//
-// Skipped: the coordinator refuses the set_online forever. A promotion
-// stops the new writer's replication from its peer (failover.Promote), and
-// the executor refuses to start it again ("replicate db2 from db1: it
-// holds the writer role", permanent), so the writer's rep_threads and
-// rep_backlog stay failed; MMM's set_online rule then refuses its peer
-// ("ERROR: Some replication checks failed on peer 'db2'. We can't set
-// 'db1' online now."), also with --force. Reported to the lead with
-// issue 9's lab tests; remove the Skip once the state machine and the
-// executors agree.
+// master once a promotion has happened (the switchovers above). The
+// promotion stopped the writer's replication from its peer (W23); the
+// writer's replication must run again (the state machine's ring repair)
+// or MMM's set_online rule refuses the peer for its failing replication
+// checks.
 func testPassiveMasterOffOn(t *testing.T) {
-	t.Skip("coordinator: set_online of the passive master is refused forever after a promotion (see the comment)")
 	_, p := steady(t)
 	want(t, ctl(t, "db3", "set_offline", p), 0,
 		fmt.Sprintf("OK: State of '%s' changed to ADMIN_OFFLINE. Now you can wait some time and check all roles!\n", p))
