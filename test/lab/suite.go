@@ -30,9 +30,12 @@ type Suite struct {
 	// Bare runs the lab without the project's daemons (an empty BinDir):
 	// for tests of the lab itself, whose faults must not meet a
 	// coordinator that reacts to them.
-	Bare     bool
-	Require  []string // programs that must be installed, e.g. keepalived
-	LogLevel slog.Level
+	Bare    bool
+	Require []string // programs that must be installed, e.g. keepalived
+	// Components must be up after Up, e.g. "coordinator", "keepalived":
+	// a suite of the whole stack must not run on a lab without it.
+	Components []string
+	LogLevel   slog.Level
 	// Setup runs after the lab is up, before the tests.
 	Setup func(ctx context.Context, l *Lab) error
 	// OnFailure runs when a test failed, before the lab goes down (to
@@ -124,6 +127,17 @@ func (s Suite) run(m *testing.M, into **Lab) (err error) {
 	start := time.Now()
 	if err := l.Up(ctx); err != nil {
 		return fmt.Errorf("lab up: %w", err)
+	}
+	if len(s.Components) > 0 {
+		mf, err := l.Manifest()
+		if err != nil {
+			return err
+		}
+		for _, c := range s.Components {
+			if mf.Components[c] != "up" {
+				return fmt.Errorf("the lab runs without %s: %v", c, mf.Components)
+			}
+		}
 	}
 	if s.Setup != nil {
 		if err := s.Setup(ctx, l); err != nil {

@@ -40,7 +40,7 @@ func run(t *testing.T, host string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	argv := append([]string{mmmctlBin}, args...)
+	argv := append([]string{mmmctlBin()}, args...)
 	if host != "" {
 		argv = append([]string{"ip", "netns", "exec", theLab.Namespace(host)}, argv...)
 	}
