@@ -141,8 +141,15 @@ func (s *step) setOnline(host string, force bool) {
 		s.reply(false, "ERROR: Checks ping and/or mysql are not ok for host '%s'. It can't be switched to ONLINE.", host)
 		return
 	}
+	// The peer's replication stopped because its own promotion stopped it
+	// (RingStopped, W23: its threads do not run) is no reason to refuse:
+	// the ring is restarted once this host is back; refusing would wait
+	// for ever. A peer that replicates but lags still refuses.
+	ringStopped := func(p *HostStatus) bool {
+		return p.RingStopped && p.Name == s.activeMaster() && !p.ok(CheckRepThreads)
+	}
 	if p := s.host(s.hostSpec(host).Peer); p != nil && p.State == StateOnline &&
-		(!p.ok(CheckRepThreads) || !p.ok(CheckRepBacklog)) {
+		(!p.ok(CheckRepThreads) || !p.ok(CheckRepBacklog)) && !ringStopped(p) {
 		s.reply(false, "ERROR: Some replication checks failed on peer '%s'. We can't set '%s' online now. Please, wait some time.", p.Name, host)
 		return
 	}

@@ -107,6 +107,23 @@ func TestCommandReplies(t *testing.T) {
 			failChecks(&m.st, "db3", CheckRepBacklog)
 		}, Command{Op: OpSetOnline, Host: "db3"}, false,
 			"ERROR: Replication of 'db3' from the active master is not verified (rep_backlog: ERROR: test). We can't set 'db3' online now. Please, wait some time or use set_online --force."},
+		{"set_online while the writer's replication from this host is stopped by its promotion", func(m *Machine) {
+			m.st.Host("db2").State = StateAdminOffline
+			m.st.Host("db1").RingStopped = true
+			failChecks(&m.st, "db1", CheckRepThreads, CheckRepBacklog)
+		}, Command{Op: OpSetOnline, Host: "db2"}, true,
+			"OK: State of 'db2' changed to ONLINE. Now you can wait some time and check its new roles!"},
+		{"set_online while the writer's replication from this host is broken otherwise (MMM)", func(m *Machine) {
+			m.st.Host("db2").State = StateAdminOffline
+			failChecks(&m.st, "db1", CheckRepThreads)
+		}, Command{Op: OpSetOnline, Host: "db2"}, false,
+			"ERROR: Some replication checks failed on peer 'db1'. We can't set 'db2' online now. Please, wait some time."},
+		{"set_online while the writer lags behind this host (MMM)", func(m *Machine) {
+			m.st.Host("db2").State = StateAdminOffline
+			m.st.Host("db1").RingStopped = true
+			failChecks(&m.st, "db1", CheckRepBacklog)
+		}, Command{Op: OpSetOnline, Host: "db2"}, false,
+			"ERROR: Some replication checks failed on peer 'db1'. We can't set 'db2' online now. Please, wait some time."},
 		{"set_online of a host following the wrong master", func(m *Machine) {
 			h := m.st.Host("db3")
 			h.State, h.Follows = StateAwaitingRecovery, "db2"
