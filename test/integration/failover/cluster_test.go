@@ -253,60 +253,14 @@ func waitReplicates(t *testing.T, host, master string, limit time.Duration) {
 	}
 }
 
-// lostRows returns the acknowledged ids that host lacks, after waiting
-// until it applied everything the writer has.
+// lostRows returns the acknowledged ids that host lacks (lab.LostRows).
 func lostRows(t *testing.T, host, writer, table string, ids []int64) []int64 {
 	t.Helper()
-	if len(ids) == 0 {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db := root(t, host)
-	defer db.Close()
-	if host != writer {
-		w := root(t, writer)
-		var pos string
-		err := w.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&pos)
-		w.Close()
-		if err != nil {
-			t.Fatalf("%s's position: %v", writer, err)
-		}
-		var res sql.NullInt64
-		if err := db.QueryRowContext(ctx, "SELECT MASTER_GTID_WAIT(?, 20)", pos).Scan(&res); err != nil || res.Int64 != 0 {
-			t.Errorf("%s did not apply %s's %s within 20 s (%v, %v)", host, writer, pos, res, err)
-		}
-	}
-	rows, err := db.QueryContext(ctx, "SELECT id FROM "+lab.AppDatabase+"."+table+" WHERE id BETWEEN ? AND ?",
-		slices.Min(ids), slices.Max(ids))
+	lost, err := theLab.LostRows(ctx, host, writer, table, ids)
 	if err != nil {
-		t.Fatalf("rows on %s: %v", host, err)
-	}
-	defer rows.Close()
-	have := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		have[id] = true
-	}
-	var lost []int64
-	for _, id := range ids {
-		if !have[id] {
-			lost = append(lost, id)
-		}
+		t.Fatal(err)
 	}
 	return lost
-}
-
-// readersOn returns the reader IPs host holds on its eth0.
-func readersOn(host string) []string {
-	var out []string
-	for _, ip := range lab.ReaderVIPs {
-		if holders, err := theLab.VIPHolders(ip); err == nil && slices.Contains(holders, host) {
-			out = append(out, ip.String())
-		}
-	}
-	return out
 }

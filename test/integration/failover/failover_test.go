@@ -361,8 +361,8 @@ func replicationDelay(t *testing.T, firstID int64) figure {
 		return stateOf(s, "db3") == fsm.StateReplicationDelay && len(s.State.HostRoles("db3")) == 0
 	})
 	delayed := time.Since(faultAt)
-	if !waitFor(5*time.Second, func() bool { return len(readersOn("db3")) == 0 }) {
-		t.Errorf("db3 still holds %v while REPLICATION_DELAY", readersOn("db3"))
+	if !waitFor(5*time.Second, func() bool { return len(theLab.ReaderVIPsOn("db3")) == 0 }) {
+		t.Errorf("db3 still holds %v while REPLICATION_DELAY", theLab.ReaderVIPsOn("db3"))
 	}
 	t.Logf("delay: db3 REPLICATION_DELAY after %v:\n%s", delayed.Round(time.Millisecond), show(s))
 	if err := undo(ctx); err != nil {
@@ -371,7 +371,7 @@ func replicationDelay(t *testing.T, firstID int64) figure {
 	waitState(t, 30*time.Second, "db3 ONLINE with a reader role", func(s api.Snapshot) bool {
 		return stateOf(s, "db3") == fsm.StateOnline && len(s.State.HostRoles("db3")) > 0
 	})
-	if !waitFor(5*time.Second, func() bool { return len(readersOn("db3")) > 0 }) {
+	if !waitFor(5*time.Second, func() bool { return len(theLab.ReaderVIPsOn("db3")) > 0 }) {
 		t.Errorf("db3 holds no reader VIP after it is ONLINE again")
 	}
 	f := finish(t, app, faultAt, "replication-delay-db3", w, p, "db3")
@@ -448,7 +448,7 @@ func readerHostKill(t *testing.T, firstID int64) figure {
 		backIP = r.IP
 	}
 	movedAt := time.Now()
-	if !waitFor(10*time.Second, func() bool { return slices.Contains(readersOn(host), backIP.String()) && connect(ctx, backIP) == nil }) {
+	if !waitFor(10*time.Second, func() bool { return slices.Contains(theLab.ReaderVIPsOn(host), backIP.String()) && connect(ctx, backIP) == nil }) {
 		t.Fatalf("%s assigned back to %s but not reachable there", backIP, host)
 	}
 	t.Logf("reader VIP %s moved back to %s (between two live hosts): reachable %v after the reassignment was seen",
