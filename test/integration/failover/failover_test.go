@@ -448,7 +448,9 @@ func readerHostKill(t *testing.T, firstID int64) figure {
 		backIP = r.IP
 	}
 	movedAt := time.Now()
-	if !waitFor(10*time.Second, func() bool { return slices.Contains(theLab.ReaderVIPsOn(host), backIP.String()) && connect(ctx, backIP) == nil }) {
+	if !waitFor(10*time.Second, func() bool {
+		return slices.Contains(theLab.ReaderVIPsOn(host), backIP.String()) && connect(ctx, backIP) == nil
+	}) {
 		t.Fatalf("%s assigned back to %s but not reachable there", backIP, host)
 	}
 	t.Logf("reader VIP %s moved back to %s (between two live hosts): reachable %v after the reassignment was seen",
