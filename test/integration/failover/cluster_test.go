@@ -69,35 +69,6 @@ func waitState(t *testing.T, limit time.Duration, what string, cond func(s api.S
 	}
 }
 
-// waitFor polls cond every 50 ms until it holds or limit passes.
-func waitFor(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return true
-}
-
-// show renders the state as `mmmctl show` does.
-func show(s api.Snapshot) string {
-	if !s.State.Started {
-		return "(not started)"
-	}
-	return fsm.Show(s.Spec, s.State)
-}
-
-func stateOf(s api.Snapshot, host string) fsm.HostState {
-	if h := s.State.Host(host); h != nil {
-		return h.State
-	}
-	return fsm.StateUnknown
-}
-
-func writerOf(s api.Snapshot) string { return s.State.Owner("writer") }
-
 // command runs an mmm_control command through the leader; a refusal
 // (OK false) comes back as an error too.
 func command(line string) (fsm.Reply, error) {
@@ -264,3 +235,11 @@ func lostRows(t *testing.T, host, writer, table string, ids []int64) []int64 {
 	}
 	return lost
 }
+
+// The state helpers shared with the other suites (test/lab).
+var (
+	waitFor  = lab.WaitFor
+	show     = lab.ShowSnapshot
+	stateOf  = lab.StateOf
+	writerOf = lab.WriterOf
+)

@@ -133,34 +133,6 @@ func waitState(t *testing.T, limit time.Duration, what string, cond func(s api.S
 	}
 }
 
-// waitFor polls cond every 50 ms until it holds or limit passes.
-func waitFor(limit time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return true
-}
-
-func show(s api.Snapshot) string {
-	if !s.State.Started {
-		return "(not started)"
-	}
-	return fsm.Show(s.Spec, s.State)
-}
-
-func stateOf(s api.Snapshot, host string) fsm.HostState {
-	if h := s.State.Host(host); h != nil {
-		return h.State
-	}
-	return fsm.StateUnknown
-}
-
-func writerOf(s api.Snapshot) string { return s.State.Owner("writer") }
-
 // readerIPs returns the reader IPs the state gives host.
 func readerIPs(s api.Snapshot, host string) []string {
 	var out []string
@@ -373,3 +345,11 @@ func handoverLog(since time.Time) string {
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
+
+// The state helpers shared with the other suites (test/lab).
+var (
+	waitFor  = lab.WaitFor
+	show     = lab.ShowSnapshot
+	stateOf  = lab.StateOf
+	writerOf = lab.WriterOf
+)
