@@ -132,6 +132,21 @@ func ParseNotifyArgs(args []string) (Transition, error) {
 	return e, nil
 }
 
+// ParseNotifyArgsExact is ParseNotifyArgs for a script that parsed its
+// own options first and holds what follows them: exactly TYPE NAME STATE
+// PRIORITY. More than four means a stray word in the configured command,
+// which would shift keepalived's words, so it is refused rather than cut.
+// The count error wraps ErrNotifyArgs and speaks of the options, e.g.
+//
+//	want TYPE NAME STATE PRIORITY after the options, got 1 argument: "INSTANCE"
+func ParseNotifyArgsExact(args []string) (Transition, error) {
+	if len(args) != 4 {
+		return Transition{}, errorf(ErrNotifyArgs, "want TYPE NAME STATE PRIORITY after the options, got %d argument%s%s",
+			len(args), plural(len(args)), quoteAll(args))
+	}
+	return ParseNotifyArgs(args)
+}
+
 // ParseFifoLine parses one line keepalived wrote to vrrp_notify_fifo:
 // TYPE "NAME" STATE PRIORITY, with or without its newline. Errors wrap
 // ErrFifoLine (and ErrUnknownState for a bad word) and are one line.

@@ -70,6 +70,44 @@ func TestParseNotifyArgs(t *testing.T) {
 	}
 }
 
+// TestParseNotifyArgsExact: exactly four, else the count error;
+// four go to ParseNotifyArgs.
+func TestParseNotifyArgsExact(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    Transition
+		wantErr string
+		target  error
+	}{
+		{name: "four", args: []string{"INSTANCE", "mmm_writer", "FAULT", "150"},
+			want: Transition{Kind: KindInstance, Name: "mmm_writer", State: StateFault, Priority: 150}},
+		{name: "none", args: nil, target: ErrNotifyArgs,
+			wantErr: "want TYPE NAME STATE PRIORITY after the options, got 0 arguments"},
+		{name: "one", args: []string{"INSTANCE"}, target: ErrNotifyArgs,
+			wantErr: `want TYPE NAME STATE PRIORITY after the options, got 1 argument: "INSTANCE"`},
+		{name: "a stray word before them", args: []string{"x", "INSTANCE", "mmm_writer", "FAULT", "150"}, target: ErrNotifyArgs,
+			wantErr: `want TYPE NAME STATE PRIORITY after the options, got 5 arguments: "x" "INSTANCE" "mmm_writer" "FAULT" "150"`},
+		{name: "four, one wrong", args: []string{"INSTANCE", "mmm_writer", "SLEEPING", "150"}, target: ErrUnknownState,
+			wantErr: `keepalived: notify arguments: unknown state "SLEEPING" (want MASTER, BACKUP, FAULT, STOP or DELETED)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseNotifyArgsExact(tt.args)
+			if tt.wantErr != "" {
+				if err == nil {
+					t.Fatalf("ParseNotifyArgsExact(%q) = %+v, want error %q", tt.args, got, tt.wantErr)
+				}
+				checkOneLine(t, err, tt.wantErr, tt.target)
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseNotifyArgsExact(%q) = %+v, %v; want %+v", tt.args, got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseFifoLine(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -62,14 +62,8 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	if o.help || o.version {
 		return o, nil
 	}
-	rest := fs.Args()
-	if len(rest) != 4 {
-		// keepalived appends exactly four; more means a stray word in
-		// the configured command, which would shift them.
-		return o, fmt.Errorf("%w: want TYPE NAME STATE PRIORITY after the options, got %d argument%s%s",
-			errUsage, len(rest), plural(len(rest)), quoteAll(rest))
-	}
-	t, err := keepalived.ParseNotifyArgs(rest)
+	// keepalived appends exactly four after the options.
+	t, err := keepalived.ParseNotifyArgsExact(fs.Args())
 	if err != nil {
 		return o, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -110,22 +104,3 @@ func budget(d time.Duration) time.Duration { return d - reserve(d) }
 func hardDeadline(d time.Duration) time.Duration { return d - reserve(d)/2 }
 
 func reserve(d time.Duration) time.Duration { return min(d/10, 50*time.Millisecond) }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-// quoteAll renders args for a one-line message: `: "a" "b"`, or "".
-func quoteAll(args []string) string {
-	var b strings.Builder
-	for i, a := range args {
-		if i == 0 {
-			b.WriteString(":")
-		}
-		b.WriteString(" " + strconv.Quote(a))
-	}
-	return b.String()
-}
