@@ -1,27 +1,22 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/checks"
-	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/hook"
 )
 
 // Defaults of the command line.
 const (
 	defaultTimeout = 800 * time.Millisecond // keepalived's script timeout is 1 s
+	timeoutExample = "800ms"                // what a bad --timeout's message suggests
 	defaultCheck   = "mysql"
 )
-
-// errUsage marks a command-line mistake (exit 2, like a bad configuration).
-var errUsage = errors.New("usage")
 
 // options is the parsed command line.
 type options struct {
@@ -36,78 +31,35 @@ type options struct {
 // parseArgs reads the command line. Flags and check names may come in any
 // order. Flag errors are written to errOut (io.Discard for a dry parse).
 func parseArgs(args []string, errOut io.Writer) (options, error) {
-	o := options{timeout: defaultTimeout}
-	fs := flag.NewFlagSet("mmm-check", flag.ContinueOnError)
-	fs.SetOutput(errOut)
-	fs.Usage = func() {}
-	fs.StringVar(&o.config, "config", config.DefaultPath(), "")
-	fs.StringVar(&o.host, "host", "", "")
-	fs.Func("timeout", "", func(s string) error {
-		d, err := parseTimeout(s)
-		o.timeout = d
-		return err
-	})
-	fs.BoolVar(&o.help, "help", false, "")
-	fs.BoolVar(&o.help, "h", false, "")
-	fs.BoolVar(&o.version, "version", false, "")
+	f := hook.NewFlags("mmm-check", defaultTimeout, timeoutExample, errOut)
+	var names []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				o.help = true
-				return o, nil
-			}
-			return o, fmt.Errorf("%w: %s", errUsage, flagError(err))
+		rest, err := f.Parse(args)
+		if err != nil {
+			return options{}, err
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		if len(rest) == 0 {
 			break
 		}
-		o.checks = append(o.checks, args[0])
-		args = args[1:]
+		names = append(names, rest[0])
+		args = rest[1:]
 	}
+	o := options{config: f.Config, host: f.Host, timeout: f.Timeout, checks: names, help: f.Help, version: f.Version}
 	if len(o.checks) == 0 {
 		o.checks = []string{defaultCheck}
 	}
 	for _, c := range o.checks {
 		if !slices.Contains(checks.Names, c) {
-			return o, fmt.Errorf("%w: unknown check %q (checks: %s)", errUsage, c, strings.Join(checks.Names, ", "))
+			return o, fmt.Errorf("%w: unknown check %q (checks: %s)", hook.ErrUsage, c, strings.Join(checks.Names, ", "))
 		}
 	}
 	return o, nil
 }
 
-// flagError is the flag package's message without its usage dump.
-func flagError(err error) string {
-	return strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0])
-}
+// parseTimeout reads --timeout (hook.ParseTimeout).
+func parseTimeout(s string) (time.Duration, error) { return hook.ParseTimeout(s, timeoutExample) }
 
-// parseTimeout reads a Go duration (800ms) or seconds as in MMM's
-// configuration (0.8).
-func parseTimeout(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil {
-			return 0, fmt.Errorf("expected a duration such as 800ms or 0.8, got %q", s)
-		}
-		d = time.Duration(f * float64(time.Second))
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("must be positive, got %q", s)
-	}
-	return d, nil
-}
-
-// budget is the time the checks get out of timeout: the rest is left for
-// printing and exiting.
-func budget(timeout time.Duration) time.Duration {
-	return timeout - reserve(timeout)
-}
-
-// hardDeadline is when main gives up on run: half of the reserve after
-// the checks' deadline.
-func hardDeadline(timeout time.Duration) time.Duration {
-	return timeout - reserve(timeout)/2
-}
-
-func reserve(timeout time.Duration) time.Duration { return min(timeout/10, 50*time.Millisecond) }
+// budget is the time the checks get out of timeout; hardDeadline is when
+// main gives up on run (hook.Budget, hook.HardDeadline).
+func budget(timeout time.Duration) time.Duration       { return hook.Budget(timeout) }
+func hardDeadline(timeout time.Duration) time.Duration { return hook.HardDeadline(timeout) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mmm-keepalived/mmm-keepalived/checks"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/hook"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/version"
 )
 
@@ -44,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	list, host, err := build(o)
 	if err != nil {
-		fmt.Fprintf(stderr, "mmm-check: %s\n", oneLine(err))
+		fmt.Fprintf(stderr, "mmm-check: %s\n", hook.OneLine(err))
 		return exitUsage
 	}
 	results := make([]checks.Result, len(list))
@@ -69,9 +70,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case len(failed) > 0:
-		fmt.Fprintf(stderr, "mmm-check: %s: %s\n", host, oneLine(errors.New(strings.Join(append(failed, unknown...), "; "))))
+		fmt.Fprintf(stderr, "mmm-check: %s: %s\n", host, hook.OneLine(errors.New(strings.Join(append(failed, unknown...), "; "))))
 	case len(unknown) > 0:
-		fmt.Fprintf(stderr, "mmm-check: %s: %s (UNKNOWN is not a failure: exit 0)\n", host, oneLine(errors.New(strings.Join(unknown, "; "))))
+		fmt.Fprintf(stderr, "mmm-check: %s: %s (UNKNOWN is not a failure: exit 0)\n", host, hook.OneLine(errors.New(strings.Join(unknown, "; "))))
 	}
 	return code
 }
@@ -82,12 +83,9 @@ func build(o options) ([]checks.Check, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	name := o.host
-	if name == "" {
-		name = cfg.This
-	}
-	if name == "" {
-		return nil, "", fmt.Errorf("%s names no host (`this`): pass --host NAME", o.config)
+	name, err := hook.HostName(cfg, o.config, o.host)
+	if err != nil {
+		return nil, "", err
 	}
 	h := cfg.Host(name)
 	if h == nil {
@@ -110,10 +108,4 @@ func build(o options) ([]checks.Check, string, error) {
 		list = append(list, c)
 	}
 	return list, name, nil
-}
-
-// oneLine folds a multi-line error (the configuration lists every problem
-// on its own line) into one line.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }

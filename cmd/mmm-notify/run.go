@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/hook"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/version"
 	"github.com/mmm-keepalived/mmm-keepalived/notify"
 )
@@ -33,7 +33,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, logs 
 	o, err := parseArgs(args, io.Discard)
 	switch {
 	case err != nil:
-		fmt.Fprintf(stderr, "mmm-notify: %s (mmm-notify --help explains)\n", oneLine(err))
+		fmt.Fprintf(stderr, "mmm-notify: %s (mmm-notify --help explains)\n", hook.OneLine(err))
 		return exitUsage
 	case o.help:
 		fmt.Fprint(stdout, usage)
@@ -48,7 +48,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, logs 
 
 	cfg, host, h, err := build(o, budget(d))
 	if err != nil {
-		fmt.Fprintf(stderr, "mmm-notify: %s\n", oneLine(err))
+		fmt.Fprintf(stderr, "mmm-notify: %s\n", hook.OneLine(err))
 		return exitUsage
 	}
 	var sink lineWriter = discard{}
@@ -88,22 +88,13 @@ func build(o options, budget time.Duration) (*config.Config, string, *notify.Han
 	if err != nil {
 		return nil, "", nil, err
 	}
-	host := o.host
-	if host == "" {
-		host = cfg.This
-	}
-	if host == "" {
-		return nil, "", nil, fmt.Errorf("%s names no host (`this`): pass --host NAME", o.config)
+	host, err := hook.HostName(cfg, o.config, o.host)
+	if err != nil {
+		return nil, "", nil, err
 	}
 	h, err := notify.New(cfg, host, budget)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	return cfg, host, h, nil
-}
-
-// oneLine folds a multi-line error (the configuration lists every problem
-// on its own line) into one line.
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
