@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -48,13 +49,9 @@ func clusterCommands() []*cli.Command {
 				if err := wantArgs(c, 0); err != nil {
 					return err
 				}
-				cl, err := connect(c)
-				if err != nil {
-					return err
-				}
-				ctx, cancel := appContext(c)
-				defer cancel()
-				resp, err := cl.Switchover(ctx, c.String("to"))
+				resp, err := ask(c, func(cl *api.Client, ctx context.Context) (api.CommandResponse, error) {
+					return cl.Switchover(ctx, c.String("to"))
+				})
 				return printReply(c, resp, err)
 			},
 			BashComplete: completeHosts,
@@ -63,22 +60,12 @@ func clusterCommands() []*cli.Command {
 }
 
 func statusAction(c *cli.Context) error {
-	if err := wantArgs(c, 0); err != nil {
-		return err
-	}
-	cl, err := connect(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := appContext(c)
-	defer cancel()
-	st, err := cl.Status(ctx)
-	if err != nil {
-		return err
-	}
-	if wantJSON(c) {
-		return printJSON(c, st)
-	}
+	return query(c, 0, (*api.Client).Status, func(st api.Status) error { return printStatus(c, st) })
+}
+
+// printStatus is status's text: the raft group, then a row per host and
+// a note per problem.
+func printStatus(c *cli.Context, st api.Status) error {
 	w := c.App.Writer
 	leader := st.Leader
 	if leader == "" {
@@ -162,17 +149,11 @@ func historyAction(c *cli.Context) error {
 	if limit < 0 {
 		return usagef("history: --limit must be ≥ 0")
 	}
-	cl, err := connect(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := appContext(c)
-	defer cancel()
 	fetch := limit
 	if host != "" {
 		fetch = 0 // filter all kept, then keep the newest
 	}
-	entries, err := cl.History(ctx, fetch)
+	entries, err := ask(c, func(cl *api.Client, ctx context.Context) ([]api.HistoryEntry, error) { return cl.History(ctx, fetch) })
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -87,4 +88,34 @@ func connect(c *cli.Context) (*api.Client, error) {
 // does not stand in the way. A --config given explicitly is always read.
 func selfContained(o api.ClientOptions) bool {
 	return o.URL != "" && (o.TokenFile != "" || strings.HasPrefix(o.URL, "unix:"))
+}
+
+// ask makes one call to the coordinator the flags name (connect), within
+// the command's one context (--timeout). call takes the client first so
+// that a method expression serves: ask(c, (*api.Client).Ping).
+func ask[T any](c *cli.Context, call func(*api.Client, context.Context) (T, error)) (T, error) {
+	cl, err := connect(c)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	ctx, cancel := appContext(c)
+	defer cancel()
+	return call(cl, ctx)
+}
+
+// query is a read of n arguments: it asks, then prints the answer as JSON
+// with --json, else as text prints it.
+func query[T any](c *cli.Context, n int, call func(*api.Client, context.Context) (T, error), text func(T) error) error {
+	if err := wantArgs(c, n); err != nil {
+		return err
+	}
+	v, err := ask(c, call)
+	if err != nil {
+		return err
+	}
+	if wantJSON(c) {
+		return printJSON(c, v)
+	}
+	return text(v)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -120,13 +121,7 @@ func wantArgs(c *cli.Context, n int) error {
 
 // runCommand sends an MMM command to the leader and prints the reply.
 func runCommand(c *cli.Context, cmd fsm.Command) error {
-	cl, err := connect(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := appContext(c)
-	defer cancel()
-	rep, err := cl.Command(ctx, cmd)
+	rep, err := ask(c, func(cl *api.Client, ctx context.Context) (fsm.Reply, error) { return cl.Command(ctx, cmd) })
 	return printReply(c, api.CommandResponse{Command: cmd.String(), OK: rep.OK, Text: rep.Text}, err)
 }
 
@@ -151,61 +146,29 @@ func printReply(c *cli.Context, resp api.CommandResponse, err error) error {
 }
 
 func pingAction(c *cli.Context) error {
-	if err := wantArgs(c, 0); err != nil {
-		return err
-	}
-	cl, err := connect(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := appContext(c)
-	defer cancel()
-	p, err := cl.Ping(ctx)
-	if err != nil {
-		return err
-	}
-	if wantJSON(c) {
-		return printJSON(c, p)
-	}
-	fmt.Fprintln(c.App.Writer, p.Text)
-	return nil
+	return query(c, 0, (*api.Client).Ping, func(p api.PingResponse) error {
+		fmt.Fprintln(c.App.Writer, p.Text)
+		return nil
+	})
 }
 
 func showAction(c *cli.Context) error {
-	if err := wantArgs(c, 0); err != nil {
-		return err
-	}
-	cl, err := connect(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := appContext(c)
-	defer cancel()
-	snap, err := cl.Snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	if wantJSON(c) {
-		return printJSON(c, snap)
-	}
-	for _, w := range snap.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "mmmctl: warning: %s\n", w)
-	}
-	fmt.Fprintln(c.App.Writer, fsm.Show(snap.Spec, snap.State))
-	return nil
+	return query(c, 0, (*api.Client).Snapshot, func(snap api.Snapshot) error {
+		for _, w := range snap.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "mmmctl: warning: %s\n", w)
+		}
+		fmt.Fprintln(c.App.Writer, fsm.Show(snap.Spec, snap.State))
+		return nil
+	})
 }
 
 func checksAction(c *cli.Context) error {
 	if c.NArg() > 2 {
 		return usagef("checks: want [<host>|all [<check>|all]], got %d arguments", c.NArg())
 	}
-	cl, err := connect(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := appContext(c)
-	defer cancel()
-	resp, err := cl.Checks(ctx, c.Args().Get(0), c.Args().Get(1))
+	resp, err := ask(c, func(cl *api.Client, ctx context.Context) (api.ChecksResponse, error) {
+		return cl.Checks(ctx, c.Args().Get(0), c.Args().Get(1))
+	})
 	if errors.Is(err, api.ErrUnknownName) {
 		// MMM's own answer (unknown host or check): printed as it was.
 		return printReply(c, api.CommandResponse{Command: "checks", Text: err.Error()}, err)
