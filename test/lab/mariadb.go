@@ -201,6 +201,11 @@ func (l *Lab) waitSemisyncClients(ctx context.Context, n int) error {
 // poll calls done every 50 ms until it reports true, fails, or limit (or
 // ctx) runs out.
 func poll(ctx context.Context, limit time.Duration, done func() (bool, error)) error {
+	return pollEvery(ctx, limit, 50*time.Millisecond, done)
+}
+
+// pollEvery is poll with done called every step.
+func pollEvery(ctx context.Context, limit, step time.Duration, done func() (bool, error)) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
@@ -211,7 +216,7 @@ func poll(ctx context.Context, limit time.Duration, done func() (bool, error)) e
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("lab: gave up waiting: %w", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(step):
 		}
 	}
 }

@@ -100,19 +100,7 @@ func (l *Lab) MoveWriter(ctx context.Context, from, to string) (Move, error) {
 
 // pollFine is poll every 5 ms: MoveWriter's times are measurements.
 func pollFine(ctx context.Context, limit time.Duration, done func() (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	for {
-		ok, err := done()
-		if ok || err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("lab: gave up waiting: %w", ctx.Err())
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	return pollEvery(ctx, limit, 5*time.Millisecond, done)
 }
 
 // WriterSample is one look at the writer role: who holds the writer VIP,
