@@ -105,7 +105,13 @@ func (s *step) emitActions() {
 		for i := range s.st.Hosts {
 			s.st.Hosts[i].RingStopped = false
 		}
-		w.RingStopped = prev != ""
+		// A repair still pending from its replica days (its replication
+		// from this same peer restarted, not yet seen running) is not the
+		// ring's restart: Promote just stopped that replication again.
+		// Kept, it would be taken for the restart (not requested again,
+		// and the next rep_threads OK, possibly measured before Promote,
+		// would clear RingStopped): the ring would stay open for good.
+		w.RingStopped, w.Repl = prev != "", ReplIntent{}
 	} else if s.mayReenable(am) {
 		// Its own side fenced the writer (mmm-notify when keepalived left
 		// MASTER, e.g. its coordinator restarted): the role never moved,

@@ -1,9 +1,12 @@
 package fsm
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestActionsNameTheirHost(t *testing.T) {
@@ -175,5 +178,85 @@ func TestRingStoppedLifecycle(t *testing.T) {
 	db1.Checks[CheckRepThreads-1].OK = true
 	if kind, _ := s.replNeed(db1, s.activeMaster()); kind != "" || db1.RingStopped {
 		t.Fatalf("after the restart took effect: %q, RingStopped %v; want nothing and the flag cleared", kind, db1.RingStopped)
+	}
+}
+
+// TestRingAfterBackToBackSwitchovers: after a switchover the new writer's
+// replication from the old one, which Promote stopped (W23), is started
+// again, also when the new writer was promoted while the restart of its
+// replication as the passive master was still unverified (two switchovers
+// in a row, the mmmctl lab suite). That older StartReplication is not the
+// ring's restart: it must neither stand in for it nor, seen OK through a
+// check result taken before Promote, mark the ring as running again. A
+// small world runs the actions on the masters' replication threads; the
+// rep_threads results reach the machine one step late, as the monitor's
+// do. In the end the passive master can be set offline and online again.
+func TestRingAfterBackToBackSwitchovers(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		// restarting: db2's own replication was stopped and its restart
+		// requested, not yet seen OK, when the writer role moves to it.
+		restarting bool
+	}{
+		{"the passive master replicating when promoted", false},
+		{"the passive master's restart unverified when promoted", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, now := steady(t, nil)
+			// db1 became the writer moments ago: its own replication is
+			// stopped, its rep_threads failure not yet past trap_period.
+			running := map[string]bool{"db1": false, "db2": true}
+			db1 := m.st.Host("db1")
+			db1.RingStopped, db1.OnlineSince = true, now.Add(-3*time.Second)
+			if tt.restarting {
+				failChecks(&m.st, "db2", CheckRepThreads)
+				m.st.Host("db2").Repl = ReplIntent{Kind: replStart, Master: "db1", At: now.Add(-time.Second)}
+			}
+			seen := maps.Clone(running) // what the next rep_threads results say
+			var after []Action          // actions from the promotion on
+			promoted := false
+			step := func(in Input) Output {
+				out := m.Step(now, in)
+				for _, a := range out.Actions {
+					switch a := a.(type) {
+					case Promote:
+						running[a.Host], promoted = false, true
+					case StartReplication:
+						running[a.Host] = true
+					}
+					if promoted {
+						after = append(after, a)
+					}
+				}
+				return out
+			}
+			probe := func(host string) {
+				r, msg := ResultOK, "OK"
+				if !seen[host] {
+					r, msg = ResultFailed, "ERROR: Replication is broken"
+				}
+				step(Probe{Host: host, Check: CheckRepThreads, Result: r, Message: msg})
+			}
+			if out := step(Command{Op: OpMoveRole, Role: "writer", Host: "db2"}); out.Reply == nil || !out.Reply.OK {
+				t.Fatalf("move_role writer db2: %+v", out.Reply)
+			}
+			for range 15 { // the checks' results, one step late
+				now = now.Add(time.Second)
+				probe("db2")
+				seen = maps.Clone(running)
+			}
+			if !slices.Contains(after, Action(StartReplication{Host: "db2", Master: "db1"})) {
+				t.Errorf("the ring was not restarted after the promotion: actions %v", after)
+			}
+			if !running["db2"] {
+				t.Errorf("db2's replication from db1 stopped 15 s after its promotion; RingStopped %v, Repl %+v",
+					m.st.Host("db2").RingStopped, m.st.Host("db2").Repl)
+			}
+			for _, c := range []Command{{Op: OpSetOffline, Host: "db1"}, {Op: OpSetOnline, Host: "db1"}} {
+				if out := step(c); out.Reply == nil || !out.Reply.OK {
+					t.Errorf("%s: %+v", c, out.Reply)
+				}
+			}
+		})
 	}
 }
