@@ -45,5 +45,18 @@
 // which carries a second, tiny protocol for that (peer.go): definitive
 // evidence and VRRP transitions at once, uptime and VIPs every period.
 //
+// # A lost host
+//
+// The leader records when each follower last answered an AppendEntries
+// (contact.go; raft's heartbeats come every HeartbeatTimeout/10). A
+// follower silent for a few heartbeats has its host probed at once
+// (silence.go); one silent for lostAfter (lease + lease/4) is
+// Unreachable: its coordinator, if alive, has closed its track file by
+// then. Unreachable with a failing ping is a lost host, HARD_OFFLINE at
+// once (fsm hostLost), so a host death is taken over about 1.25 × lease
+// after its last heartbeat — no trap_period, no RPC timeout. A new leader
+// counts every follower as heard from at the start of its term: it
+// cannot know better, and later is the safe side.
+//
 // Coordinator implements api.Backend for the HTTP API.
 package coordinator

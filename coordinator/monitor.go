@@ -46,11 +46,14 @@ func (c *Coordinator) lead(ctx context.Context) {
 			return
 		}
 	}
-	results := make(chan hostRound, 2*len(c.spec.Hosts))
+	results := make(chan hostRound, 4*len(c.spec.Hosts))
 	for _, h := range c.spec.Hosts {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.probeLoop(ctx, h.Name, results) }()
 	}
+	urgent := make(chan struct{}, 1)
+	wg.Add(1)
+	go func() { defer wg.Done(); c.watchSilence(ctx, results, urgent) }()
 	tick := time.NewTicker(c.timing().base())
 	defer tick.Stop()
 	// The first leadership transfer may come 5 s into the term, later
@@ -61,6 +64,7 @@ func (c *Coordinator) lead(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-urgent:
 		}
 		tick.Reset(c.timing().base())
 		var in []fsm.Input
@@ -213,8 +217,8 @@ func (c *Coordinator) probeHost(ctx context.Context, host string, due []fsm.Chec
 }
 
 // reachability proposes a Reachability for every host whose
-// coordinator's reachability (raft heartbeats, within the lease) differs
-// from the committed state. Hosts that run no coordinator are left alone.
+// coordinator's reachability (raft heartbeats, within lostAfter the
+// lease) differs from the committed state. Hosts that run no coordinator are left alone.
 func (c *Coordinator) reachability(st *fsm.State) []fsm.Input {
 	var out []fsm.Input
 	now := c.now()
@@ -223,7 +227,7 @@ func (c *Coordinator) reachability(st *fsm.State) []fsm.Input {
 		if !slices.ContainsFunc(c.peers, func(p Peer) bool { return p.ID == h.Name }) {
 			continue
 		}
-		ok := c.node.peerReachable(h.Name, now, c.cfg.Coordinator.Lease)
+		ok := c.node.peerReachable(h.Name, now, lostAfter(c.cfg.Coordinator.Lease))
 		if ok == h.Unreachable {
 			out = append(out, fsm.Reachability{Host: h.Name, Reachable: ok})
 		}

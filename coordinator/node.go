@@ -113,12 +113,13 @@ type node struct {
 
 	ledAt atomic.Int64 // unix nanoseconds when leaseOK last saw this node lead
 
+	contacts *contactBook // leader only: when each follower last answered
+
 	obsCh   chan raft.Observation
 	obs     *raft.Observer
 	mu      sync.Mutex
-	failing map[string]time.Time // peer → last contact, while its heartbeats fail
-	leading bool                 // the last observed raft state was Leader
-	changed chan struct{}        // closed and replaced when the state or leader changes
+	leading bool          // the last observed raft state was Leader
+	changed chan struct{} // closed and replaced when the state or leader changes
 	stop    chan struct{}
 }
 
@@ -131,6 +132,12 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 	if err != nil {
 		return nil, err
 	}
+	tt, ok := trans.(tracedTransport)
+	if !ok {
+		return nil, fmt.Errorf("coordinator: raft transport %T does not support pre-vote", trans)
+	}
+	contacts := newContactBook(suspectAfter(conf.HeartbeatTimeout), time.Now)
+	trans = newContactTransport(tt, contacts)
 	// The leader reads back every entry it sends: keep the recent ones in
 	// memory instead of a bolt read transaction per AppendEntries.
 	logs, err := raft.NewLogCache(256, st.Logs)
@@ -149,12 +156,11 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 		r.Shutdown()
 		return nil, fmt.Errorf("coordinator: raft bootstrap: %w", err)
 	}
-	n := &node{id: id, raft: r, trans: trans, st: st, peers: peers, replayed: r.LastIndex(),
-		obsCh: make(chan raft.Observation, 64), failing: map[string]time.Time{}, changed: make(chan struct{}),
-		stop: make(chan struct{})}
+	n := &node{id: id, raft: r, trans: trans, st: st, peers: peers, replayed: r.LastIndex(), contacts: contacts,
+		obsCh: make(chan raft.Observation, 64), changed: make(chan struct{}), stop: make(chan struct{})}
 	n.obs = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
-		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation, raft.RaftState, raft.LeaderObservation:
+		case raft.RaftState, raft.LeaderObservation:
 			return true
 		}
 		return false
@@ -164,27 +170,24 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 	return n, nil
 }
 
-// watchContacts keeps, from raft's heartbeat observations, the last
-// contact of every peer whose heartbeats fail (leader only), notes when
-// this node stopped leading (its lease runs from then), and wakes the
-// waiters of stateChanged.
+// watchContacts starts and stops the contact book with each leadership
+// term, notes when this node stopped leading (its lease runs from then),
+// and wakes the waiters of stateChanged.
 func (n *node) watchContacts() {
 	for {
 		select {
 		case <-n.stop:
+			n.contacts.stop()
 			return
 		case o := <-n.obsCh:
 			n.mu.Lock()
 			switch d := o.Data.(type) {
-			case raft.FailedHeartbeatObservation:
-				if _, ok := n.failing[string(d.PeerID)]; !ok {
-					n.failing[string(d.PeerID)] = d.LastContact
-				}
-			case raft.ResumedHeartbeatObservation:
-				delete(n.failing, string(d.PeerID))
 			case raft.RaftState:
-				if d != raft.Leader {
-					clear(n.failing)
+				switch {
+				case d == raft.Leader && !n.leading:
+					n.contacts.reset(n.others())
+				case d != raft.Leader:
+					n.contacts.stop()
 					if n.leading {
 						n.ledAt.Store(time.Now().UnixNano())
 					}
@@ -222,19 +225,49 @@ func (n *node) leaseExpiry(lease time.Duration) time.Time {
 	return last.Add(lease)
 }
 
+// others returns the ids of the other members.
+func (n *node) others() []string {
+	var out []string
+	for _, p := range n.peers {
+		if p.ID != n.id {
+			out = append(out, p.ID)
+		}
+	}
+	return out
+}
+
 // peerReachable reports whether the leader has heard from peer within
-// lease: its heartbeats do not fail, or failed only recently. A peer
-// silent for longer has closed its own track file by then (the same
-// lease, measured on its side).
-func (n *node) peerReachable(peer string, now time.Time, lease time.Duration) bool {
-	if peer == n.id {
+// `within` (on the leader; elsewhere every peer counts as reachable).
+func (n *node) peerReachable(peer string, now time.Time, within time.Duration) bool {
+	if peer == n.id || !n.isLeader() {
 		return true
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	last, failing := n.failing[peer]
-	return !failing || now.Sub(last) <= lease
+	last := n.contacts.lastContact(peer)
+	return last.IsZero() || now.Sub(last) <= within
 }
+
+// peerSilentSince returns when the leader last heard from peer (zero
+// when unknown: not leading, or no term started yet).
+func (n *node) peerSilentSince(peer string) time.Time {
+	if peer == n.id || !n.isLeader() {
+		return time.Time{}
+	}
+	return n.contacts.lastContact(peer)
+}
+
+// suspectAfter is how long a follower may be silent before the leader
+// looks at its host at once: four heartbeat intervals (raft sends one
+// every HeartbeatTimeout/10 to HeartbeatTimeout/5).
+func suspectAfter(heartbeat time.Duration) time.Duration {
+	return max(heartbeat/10*4, 20*time.Millisecond)
+}
+
+// lostAfter is how long the leader waits, after a follower's last answer,
+// before it treats the host as gone: the lease, which the follower's own
+// coordinator measures from the same heartbeat or later and then closes
+// its track file, plus a quarter for keepalived and mmm-notify to fence
+// its MySQL (tens of milliseconds measured) and for clock rates.
+func lostAfter(lease time.Duration) time.Duration { return lease + lease/4 }
 
 // isLeader reports whether this node is the raft leader.
 func (n *node) isLeader() bool { return n.raft.State() == raft.Leader }

@@ -57,6 +57,10 @@ func (s *step) probe(p Probe) {
 			c.Trap, c.Since = TrapFailing, s.now
 		}
 		age := s.now.Sub(c.Since)
+		if p.Check == CheckPing && h.Unreachable {
+			s.hostLost(h, p.Message)
+			return
+		}
 		if age < s.spec.trap(p.Check) {
 			return
 		}
@@ -80,6 +84,23 @@ func (s *step) initialCheck(c *CheckStatus, p Probe) {
 	default:
 		c.Trap = TrapUnknown
 	}
+}
+
+// hostLost is the host-loss fast path: a failing ping of a host whose
+// coordinator is silent for longer than the lease (Reachability) fails
+// the ping check at once, skipping trap_period. Both channels agree the
+// host is gone — or cut off, in which case its coordinator has closed its
+// track file and keepalived and mmm-notify have fenced its MySQL, by the
+// lease. A silent coordinator on a host that answers ping is MMM's
+// agent_down, not this (a dead coordinator fences nothing).
+func (s *step) hostLost(h *HostStatus, msg string) {
+	c := h.check(CheckPing)
+	if c.Trap == TrapReported {
+		return
+	}
+	s.log(LevelError, "Check 'ping' on '%s' has failed and its coordinator has been silent for longer than the lease: host lost (trap_period skipped)! Message: %s", h.Name, msg)
+	c.store(false, msg, s.now)
+	c.Trap, c.Since = TrapReported, time.Time{}
 }
 
 // evidence is the fast path: definitive local evidence that mysqld is

@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,45 @@ func TestInitialChecks(t *testing.T) {
 	}
 	if out := m.Step(t0.Add(2*time.Second), Start{}); len(out.Events) > 0 {
 		t.Errorf("a second Start ran again: %q", eventText(out))
+	}
+}
+
+// TestHostLost: a failing ping of a host whose coordinator is silent
+// (Reachability) is reported at once, in either order; ping OK with a
+// silent coordinator is MMM's agent_down, not a lost host; a failing
+// ping alone still waits for trap_period.
+func TestHostLost(t *testing.T) {
+	fail := Probe{Host: "db3", Check: CheckPing, Result: ResultFailed, Message: "ERROR: Could not ping"}
+	ok := Probe{Host: "db3", Check: CheckPing, Result: ResultOK, Message: "OK"}
+	down := Reachability{Host: "db3", Reachable: false}
+	tests := []struct {
+		name      string
+		in        []Input
+		wantState HostState
+		wantAgent bool
+	}{
+		{"ping failing, then silent", []Input{fail, down}, StateHardOffline, false},
+		{"silent (agent down: roles move), then ping failing", []Input{down, fail}, StateHardOffline, true},
+		{"silent, ping OK: agent down", []Input{ok, down}, StateOnline, true},
+		{"ping failing, coordinator answers: trap_period", []Input{fail}, StateOnline, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, now := steady(t, func(s *Spec) { s.TrapPeriod[CheckPing] = 10 * time.Second })
+			var log []string
+			for i, in := range tt.in {
+				out := m.Step(now.Add(time.Duration(i)*100*time.Millisecond), in)
+				log = append(log, eventText(out))
+			}
+			st := m.State()
+			h := st.Host("db3")
+			if h.State != tt.wantState || h.AgentDown != tt.wantAgent {
+				t.Errorf("db3 %v agent_down=%v, want %v agent_down=%v; log %q", h.State, h.AgentDown, tt.wantState, tt.wantAgent, log)
+			}
+			lost := slices.ContainsFunc(log, func(l string) bool { return strings.Contains(l, "host lost (trap_period skipped)") })
+			if lost != (tt.wantState == StateHardOffline) {
+				t.Errorf("host-lost line logged = %v; log %q", lost, log)
+			}
+		})
 	}
 }

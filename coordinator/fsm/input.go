@@ -31,9 +31,11 @@ type Evidence struct {
 }
 
 // Reachability says whether the leader can talk to the host's coordinator
-// (MMM's agent; W18). Unreachable means silent for longer than the lease,
-// so that coordinator has closed its writer eligibility and dropped its
-// reader VIPs by itself.
+// (MMM's agent; W18). Unreachable means silent for longer than the lease
+// and a margin, so that coordinator, if alive, has closed its writer
+// eligibility (its MySQL fenced by keepalived and mmm-notify) and dropped
+// its reader VIPs by itself. With a failing ping it makes the host lost
+// at once (hostLost).
 type Reachability struct {
 	Host      string
 	Reachable bool

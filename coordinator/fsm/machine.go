@@ -163,6 +163,9 @@ func (s *step) observe(in Input) {
 	case Reachability:
 		if h := s.host(v.Host); h != nil {
 			h.Unreachable = !v.Reachable
+			if ping := h.check(CheckPing); s.st.Started && h.Unreachable && ping.Trap == TrapFailing {
+				s.hostLost(h, "ERROR: ping failing, coordinator silent")
+			}
 		}
 	case Uptime:
 		if h := s.host(v.Host); h != nil {

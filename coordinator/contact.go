@@ -1,0 +1,138 @@
+package coordinator
+
+import (
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// contactBook is the leader's record of when each follower last answered
+// an AppendEntries (raft's heartbeats come every HeartbeatTimeout/10).
+// hashicorp/raft keeps the same per follower but does not export it, and
+// its FailedHeartbeatObservation comes only when an RPC times out (the
+// transport's 2 s): far too late for the lease arithmetic of a host
+// death, where every 100 ms counts. The book also arms one timer per
+// peer, pushed back by every answer, that fires only when a peer has
+// been silent for `suspect`: a healthy cluster costs no wake-up.
+type contactBook struct {
+	mu      sync.Mutex
+	last    map[string]time.Time
+	timers  map[string]*time.Timer
+	suspect time.Duration
+	onLapse func(peer string) // called from the timer's goroutine
+	now     func() time.Time
+}
+
+func newContactBook(suspect time.Duration, now func() time.Time) *contactBook {
+	return &contactBook{last: map[string]time.Time{}, timers: map[string]*time.Timer{},
+		suspect: suspect, now: now}
+}
+
+// setLapse sets the function called when a peer has been silent for the
+// suspicion threshold (nil: none).
+func (b *contactBook) setLapse(f func(peer string)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.onLapse = f
+}
+
+// touch records an answer of peer now.
+func (b *contactBook) touch(peer string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last[peer] = b.now()
+	b.armLocked(peer)
+}
+
+func (b *contactBook) armLocked(peer string) {
+	if t, ok := b.timers[peer]; ok {
+		t.Reset(b.suspect)
+		return
+	}
+	b.timers[peer] = time.AfterFunc(b.suspect, func() {
+		b.mu.Lock()
+		f := b.onLapse
+		b.mu.Unlock()
+		if f != nil {
+			f(peer)
+		}
+	})
+}
+
+// reset starts a leadership term: every peer counts as heard from now.
+// A new leader cannot know when a silent peer last heard from the old
+// one, only that it was before this term began, so its lease is measured
+// from here — later than the truth, which is the safe side.
+func (b *contactBook) reset(peers []string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	clear(b.last)
+	for _, p := range peers {
+		b.last[p] = now
+		b.armLocked(p)
+	}
+}
+
+// stop disarms every timer (leadership lost, shutdown).
+func (b *contactBook) stop() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for p, t := range b.timers {
+		t.Stop()
+		delete(b.timers, p)
+	}
+	clear(b.last)
+}
+
+// lastContact returns when peer last answered (zero: never this term).
+func (b *contactBook) lastContact(peer string) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last[peer]
+}
+
+// contactTransport is raft's transport with every successful
+// AppendEntries (the heartbeats among them) recorded in a contactBook.
+// It forwards the optional interfaces raft looks for (pre-vote, close).
+type contactTransport struct {
+	raft.Transport
+	pv    raft.WithPreVote
+	book  *contactBook
+	close func() error
+}
+
+// tracedTransport is what contactTransport needs of the transport it
+// wraps: raft's NetworkTransport and InmemTransport both qualify.
+type tracedTransport interface {
+	raft.Transport
+	raft.WithPreVote
+}
+
+func newContactTransport(t tracedTransport, book *contactBook) *contactTransport {
+	ct := &contactTransport{Transport: t, pv: t, book: book, close: func() error { return nil }}
+	if c, ok := t.(raft.WithClose); ok {
+		ct.close = c.Close
+	}
+	return ct
+}
+
+func (t *contactTransport) AppendEntries(id raft.ServerID, target raft.ServerAddress, args *raft.AppendEntriesRequest, resp *raft.AppendEntriesResponse) error {
+	err := t.Transport.AppendEntries(id, target, args, resp)
+	if err == nil {
+		t.book.touch(string(id))
+	}
+	return err
+}
+
+func (t *contactTransport) RequestPreVote(id raft.ServerID, target raft.ServerAddress, args *raft.RequestPreVoteRequest, resp *raft.RequestPreVoteResponse) error {
+	return t.pv.RequestPreVote(id, target, args, resp)
+}
+
+func (t *contactTransport) Close() error { return t.close() }
+
+var (
+	_ raft.WithPreVote = (*contactTransport)(nil)
+	_ raft.WithClose   = (*contactTransport)(nil)
+)

@@ -1,0 +1,81 @@
+package coordinator
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+)
+
+// watchSilence runs beside the monitor while this node leads. When a
+// follower's coordinator falls silent (the contact book's lapse, a few
+// missed heartbeats), it probes that host's ping and mysql at once
+// instead of at the next check period, and asks for a monitor round the
+// moment the silence reaches lostAfter(lease). A coordinator silent that
+// long has closed its own track file if it is alive at all, so a failed
+// ping then means the host is lost (fsm: Reachability and ping) without
+// waiting out trap_period: a dead host is decided about lostAfter(lease)
+// after its last heartbeat instead of timeout + trap_period after the
+// next check.
+func (c *Coordinator) watchSilence(ctx context.Context, results chan<- hostRound, urgent chan<- struct{}) {
+	lapses := make(chan string, len(c.peers))
+	c.node.contacts.setLapse(func(p string) {
+		select {
+		case lapses <- p:
+		default:
+		}
+	})
+	defer c.node.contacts.setLapse(nil)
+	poke := func() {
+		select {
+		case urgent <- struct{}{}:
+		default:
+		}
+	}
+	lease := c.cfg.Coordinator.Lease
+	probing := map[string]bool{}
+	done := make(chan string)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-done:
+			delete(probing, p)
+		case p := <-lapses:
+			last := c.node.peerSilentSince(p)
+			if probing[p] || last.IsZero() || !slices.ContainsFunc(c.spec.Hosts, func(h fsm.HostSpec) bool { return h.Name == p }) {
+				continue
+			}
+			probing[p] = true
+			c.log.Warn("a coordinator fell silent: probing its host now", "host", p,
+				"silent", time.Since(last).Round(time.Millisecond), "lost_in", time.Until(last.Add(lostAfter(lease))).Round(time.Millisecond))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				lost := time.NewTimer(time.Until(last.Add(lostAfter(lease))))
+				defer lost.Stop()
+				r := c.probeHost(ctx, p, []fsm.Check{fsm.CheckPing, fsm.CheckMySQL})
+				select {
+				case results <- r:
+					poke()
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case <-lost.C:
+					poke()
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case done <- p:
+				case <-ctx.Done():
+				}
+			}()
+		}
+	}
+}
