@@ -50,6 +50,8 @@ type fakeDB struct {
 	ioConnecting  bool // the IO thread never connects: Connecting
 	stopIOBlocks  bool // STOP SLAVE (IO) blocks until its deadline, then completes later
 	stopPending   int  // calls until a blocked STOP SLAVE completes
+	stopTimeouts  int  // STOP SLAVE statements that ran into their deadline
+	killIOLate    bool // KILL of the IO thread is noticed only after the poll deadline
 	stallApply    int  // WaitForGTID calls during which the SQL thread applies nothing
 	startFails    int  // START SLAVE attempts that leave the IO thread stopped with an error
 	noBinlog      bool // log_bin off
@@ -246,10 +248,38 @@ func (d *fakeDB) StopReplication(ctx context.Context, t dbctl.Threads) error {
 		<-ctx.Done() // the server finishes it a few calls later
 		d.w.mu.Lock()
 		d.stopPending, d.stopIOBlocks = 5, false
+		d.stopTimeouts++
 		d.w.mu.Unlock()
 		return fmt.Errorf("dbctl: stop slave: %w (statement killed on the server)", ctx.Err())
 	}
 	return nil
+}
+
+// KillReplicaIO ends a running IO thread at once (also one that a dead
+// source holds in STOP SLAVE); with killIOLate the thread outlives ctx
+// and ends some calls later.
+func (d *fakeDB) KillReplicaIO(ctx context.Context) (bool, error) {
+	if err := d.call("KillReplicaIO"); err != nil {
+		return false, err
+	}
+	d.w.mu.Lock()
+	if d.flavor != dbctl.MariaDB {
+		d.w.mu.Unlock()
+		return false, fmt.Errorf("dbctl: kill replica IO thread: %w", dbctl.ErrUnsupported)
+	}
+	if !d.replica || d.io == dbctl.ThreadStopped {
+		d.w.mu.Unlock()
+		return false, nil
+	}
+	if d.killIOLate {
+		d.stopPending, d.stopIOBlocks = 20, false
+		d.w.mu.Unlock()
+		<-ctx.Done()
+		return true, fmt.Errorf("dbctl: kill replica IO thread: thread 6 still there: %w", ctx.Err())
+	}
+	d.io, d.stopIOBlocks = dbctl.ThreadStopped, false
+	d.w.mu.Unlock()
+	return true, nil
 }
 
 func (d *fakeDB) StartReplication(ctx context.Context, t dbctl.Threads) error {

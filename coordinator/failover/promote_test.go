@@ -22,12 +22,29 @@ func TestPromote(t *testing.T) {
 	}{
 		{name: "switchover: caught up, old writer alive",
 			setup: func(db1, db2 *fakeDB) {},
-			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO",
 				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
 			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
-		{name: "dead old writer: STOP SLAVE IO_THREAD hangs, writes open anyway",
+		{name: "dead old writer: STOP SLAVE IO_THREAD would hang, the IO thread is killed",
 			setup: func(db1, db2 *fakeDB) {
 				db1.up = false
+				db2.ioConnecting, db2.stopIOBlocks = true, true
+			},
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO",
+				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "dead old writer, the killed IO thread outlives StopIOTimeout: writes open anyway",
+			setup: func(db1, db2 *fakeDB) {
+				db1.up = false
+				db2.ioConnecting, db2.killIOLate = true, true
+			},
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO",
+				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
+			pending: true, writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
+		{name: "MySQL, dead old writer: STOP SLAVE IO_THREAD hangs, writes open anyway",
+			setup: func(db1, db2 *fakeDB) {
+				db1.up = false
+				db2.flavor = dbctl.MySQL
 				db2.ioConnecting, db2.stopIOBlocks = true, true
 			},
 			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD",
@@ -42,7 +59,7 @@ func TestPromote(t *testing.T) {
 				db2.w.mu.Unlock()
 				db1.up = false
 			},
-			calls: []string{"StartReplication SQL_THREAD", "StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+			calls: []string{"StartReplication SQL_THREAD", "StopReplication SQL_THREAD", "KillReplicaIO",
 				"SetSemisyncMaster true", "SetReadOnly false", "SetSemisyncReplica false"},
 			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
 		{name: "received but the SQL thread fails: writes stay closed",
@@ -72,13 +89,13 @@ func TestPromote(t *testing.T) {
 			writable: true, semisync: true, sqlStatus: dbctl.ThreadStopped},
 		{name: "no semisync on the server",
 			setup: func(db1, db2 *fakeDB) { db2.noSemisync = true },
-			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD",
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO",
 				"SetSemisyncMaster true", "SetReadOnly false"},
 			writable: true, sqlStatus: dbctl.ThreadStopped},
 		{name: "read_only refused",
 			setup:    func(db1, db2 *fakeDB) { db2.errs["SetReadOnly"] = errBoom },
 			wantErr:  errBoom,
-			calls:    []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD", "SetSemisyncMaster true", "SetReadOnly false"},
+			calls:    []string{"StopReplication SQL_THREAD", "KillReplicaIO", "SetSemisyncMaster true", "SetReadOnly false"},
 			semisync: true, sqlStatus: dbctl.ThreadStopped},
 		{name: "unreachable",
 			setup:   func(db1, db2 *fakeDB) { db2.up = false },

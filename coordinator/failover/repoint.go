@@ -57,9 +57,12 @@ func plural(n int) string {
 //  3. Errant transactions (the replica has what master lacks) refuse the
 //     repoint with an *ErrantError: replicating would fail (1236, 1950)
 //     or diverge silently.
-//  4. STOP SLAVE (bounded, polled), CHANGE MASTER, semisync master side
-//     off (a demoted host must not wait for ACKs; on a pure replica it
-//     stalls the applier, LAB-NOTES) and replica side on.
+//  4. Leave the old source without waiting on it (leaveSource): stop the
+//     SQL thread with everything received applied, then end the IO
+//     thread as Promote does (stopApplied); only when that cannot be
+//     shown, STOP SLAVE (bounded, polled). Then CHANGE MASTER, semisync
+//     master side off (a demoted host must not wait for ACKs; on a pure
+//     replica it stalls the applier, LAB-NOTES) and replica side on.
 //  5. START SLAVE and verify that both threads run, starting them again
 //     with backoff until they do or ctx ends (ErrNotRunning with the last
 //     errors). It never reports success with replication stopped, also
@@ -123,7 +126,7 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 	}
 
 	if change {
-		if err := r.stopAll(ctx, rc, rep); err != nil {
+		if err := r.leaveSource(ctx, rc, rep, rs); err != nil {
 			return err
 		}
 		err := rc.do(rep.Name, "change master to "+master.Name+" "+master.Source.String()+" (gtid)", func() error {
@@ -141,6 +144,30 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 		return err
 	}
 	return r.startVerified(ctx, rc, rep, res)
+}
+
+// leaveSource stops rep's replication before a CHANGE MASTER. A replica
+// of a dead master is the case that matters: after a host death it is
+// repointed on the failover's critical path (the new writer's commits
+// wait for its semisync ACK), and a plain STOP SLAVE waits 2 s there for
+// an IO thread still reading from the dead host. So, with a thread
+// running, stopApplied first: the SQL thread stopped once it has applied
+// everything received (CHANGE MASTER discards the relay log, so nothing
+// received is lost), the IO thread ended within StopIOTimeout. If that
+// fails (the SQL thread cannot apply, the IO thread outlives the bound),
+// STOP SLAVE as before: bounded by StopTimeout and polled until both
+// threads read stopped.
+func (r *Runner) leaveSource(ctx context.Context, rc *recorder, rep Node, rs *dbctl.ReplicaStatus) error {
+	if rs != nil && !rs.Stopped() {
+		pending, err := r.stopApplied(ctx, rc, rep)
+		switch {
+		case err == nil && !pending:
+			return nil
+		case err != nil:
+			rc.note(rep.Name, "not stopped with everything applied (%v): STOP SLAVE", err)
+		}
+	}
+	return r.stopAll(ctx, rc, rep)
 }
 
 // semisyncReplica turns the semisync master side off and the replica side

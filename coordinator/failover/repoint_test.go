@@ -31,16 +31,42 @@ func TestRepoint(t *testing.T) {
 		calls   []string // db3's changing calls
 		changed bool
 		starts  int
+		// stopTimeouts: STOP SLAVE statements that ran into their
+		// deadline (the failover waited on a dead source).
+		stopTimeouts int
 	}{
 		{name: "replica of the dead writer to the new one",
 			setup: func(db1, db2, db3 *fakeDB) { db3.ioConnecting = true },
-			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO", "ChangeSource repl@198.18.0.12:3306 (gtid)",
 				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
 			changed: true, starts: 1},
-		{name: "STOP SLAVE hangs on the dead source: polled until it completes",
+		{name: "STOP SLAVE would hang on the dead source: the IO thread is killed instead",
 			setup: func(db1, db2, db3 *fakeDB) { db3.ioConnecting, db3.stopIOBlocks = true, true },
-			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "StopReplication IO_THREAD,SQL_THREAD",
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			changed: true, starts: 1},
+		{name: "the killed IO thread outlives StopIOTimeout: STOP SLAVE, polled",
+			setup: func(db1, db2, db3 *fakeDB) { db3.ioConnecting, db3.killIOLate = true, true },
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO", "StopReplication IO_THREAD,SQL_THREAD",
 				"ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			changed: true, starts: 1},
+		{name: "MySQL: STOP SLAVE IO_THREAD hangs on the dead source: polled until it completes",
+			setup: func(db1, db2, db3 *fakeDB) {
+				db3.ioConnecting, db3.stopIOBlocks = true, true
+				db3.flavor, db2.flavor = dbctl.MySQL, dbctl.MySQL
+				db3.auto = true
+			},
+			calls: []string{"StopReplication SQL_THREAD", "StopReplication IO_THREAD", "StopReplication IO_THREAD,SQL_THREAD",
+				"ChangeSource repl@198.18.0.12:3306 (gtid)",
+				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
+			stopTimeouts: 1, changed: true, starts: 1},
+		{name: "received events the SQL thread cannot apply: STOP SLAVE as before",
+			setup: func(db1, db2, db3 *fakeDB) {
+				db3.slave, db3.binlog = mp("0-1-100"), mp("0-1-100")
+				db3.sql, db3.sqlErrno = dbctl.ThreadStopped, 1062
+			},
+			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
 				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
 			changed: true, starts: 1},
 		{name: "already replicating from the new writer: nothing but semisync",
@@ -55,7 +81,7 @@ func TestRepoint(t *testing.T) {
 			starts: 1},
 		{name: "IO thread fails twice (e.g. 1045), then runs",
 			setup: func(db1, db2, db3 *fakeDB) { db3.startFails = 2 },
-			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO", "ChangeSource repl@198.18.0.12:3306 (gtid)",
 				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD",
 				"StartReplication IO_THREAD,SQL_THREAD", "StartReplication IO_THREAD,SQL_THREAD"},
 			changed: true, starts: 3},
@@ -73,7 +99,7 @@ func TestRepoint(t *testing.T) {
 				db3.slave, db3.binlog = mp("0-1-100"), mp("0-1-100")
 				db3.stallApply = 1
 			},
-			calls: []string{"StopReplication IO_THREAD,SQL_THREAD", "ChangeSource repl@198.18.0.12:3306 (gtid)",
+			calls: []string{"StopReplication SQL_THREAD", "KillReplicaIO", "ChangeSource repl@198.18.0.12:3306 (gtid)",
 				"SetSemisyncMaster false", "SetSemisyncReplica true", "StartReplication IO_THREAD,SQL_THREAD"},
 			changed: true, starts: 1},
 		{name: "new writer unreachable",
@@ -94,6 +120,12 @@ func TestRepoint(t *testing.T) {
 			checkErr(t, err, tt.wantErr)
 			if got := w.callsOf("db3"); tt.calls != nil && !slices.Equal(got, tt.calls) {
 				t.Errorf("db3 calls:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.calls, "\n  "))
+			}
+			if db3.stopTimeouts != tt.stopTimeouts {
+				t.Errorf("%d STOP SLAVE ran into their deadline, want %d", db3.stopTimeouts, tt.stopTimeouts)
+			}
+			if tt.wantErr == nil && !db3.slave.Contains(mp("0-1-101")) {
+				t.Errorf("db3 applied %s: the old source's 0-1-101 was lost", db3.slave)
 			}
 			if res.Changed != tt.changed || (tt.wantErr == nil && res.Starts != tt.starts) {
 				t.Errorf("changed %v starts %d", res.Changed, res.Starts)

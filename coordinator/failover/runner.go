@@ -28,6 +28,7 @@ type (
 	}
 	replicaController interface {
 		StopReplication(ctx context.Context, t dbctl.Threads) error
+		KillReplicaIO(ctx context.Context) (bool, error)
 		StartReplication(ctx context.Context, t dbctl.Threads) error
 		ChangeSource(ctx context.Context, src dbctl.Source) error
 	}
@@ -112,10 +113,11 @@ type Options struct {
 	// Policy decides when CatchUp runs out of time (catchup_policy):
 	// refuse (the default, also for CatchupUnknown) or promote.
 	Policy config.CatchupPolicy
-	// StopIOTimeout is how long Promote waits for STOP SLAVE IO_THREAD
-	// before it goes on without it (200 ms; see Promote). It only bounds
-	// what a hung statement adds to the unavailable window: safety rests
-	// on the SQL thread being stopped, not on this statement.
+	// StopIOTimeout bounds stopping the IO thread once the SQL thread is
+	// stopped with everything received applied (200 ms; see stopIO):
+	// Promote goes on without it, Repoint waits for it. It only bounds
+	// what a thread stuck on a dead master adds to the unavailable
+	// window: safety rests on the SQL thread being stopped.
 	StopIOTimeout time.Duration
 	// StopTimeout bounds one STOP SLAVE before a CHANGE MASTER (5 s).
 	StopTimeout time.Duration
