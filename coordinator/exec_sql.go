@@ -278,8 +278,19 @@ func (e *sqlExecutors) isMaster(host string) bool {
 
 // fenceHost demotes a (former) writer; see the rules above for an
 // unreachable one.
+//
+// mmm-notify on the old writer often fences it at the same moment (a
+// switchover closes its track file, keepalived leaves MASTER) and kills
+// every client session, this fence's among them. That is not a failure:
+// fence.Fence retries a statement whose connection was killed at once on
+// a new one, and a connect whose first query was killed is retried once
+// here, rather than skipping the fence or waiting for the dispatcher's
+// retry a second later.
 func (e *sqlExecutors) fenceHost(ctx context.Context, a fsm.Fence) error {
 	cs := e.openAll(ctx, a.Host)
+	if cs.srv[a.Host] == nil && dbctl.ConnectionLost(cs.errs[a.Host]) {
+		cs = e.openAll(ctx, a.Host)
+	}
 	defer cs.close()
 	srv := cs.srv[a.Host]
 	if srv == nil {
@@ -330,6 +341,9 @@ func fenceSummary(r fence.Result) string {
 		r.ReadOnlyAttempts, r.Rounds, len(r.Killed), r.Took.Round(time.Millisecond))
 	if r.WasReadOnly {
 		s = "was read-only; " + s
+	}
+	if r.Lost > 0 {
+		s += fmt.Sprintf("; %d statement(s) retried on a new connection (killed under it, e.g. by mmm-notify's fence)", r.Lost)
 	}
 	return s
 }

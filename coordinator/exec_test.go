@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/failover"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
@@ -185,13 +187,18 @@ func TestFenceExecutor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// killed: mmm-notify's fence killed the connection under Open's
+	// first query.
+	killed := fmt.Errorf("dbctl: detect flavour: %w", mysql.ErrInvalidConn)
 	tests := []struct {
-		openErr error
-		want    error
+		openErrs []error // one per open, then success
+		want     error
 	}{
 		{nil, nil},
-		{errors.New("dial tcp 127.0.0.11:3306: connect: connection refused"), ErrSkipped},
-		{fmt.Errorf("dbctl: open: %w", dbctl.ErrTooManyConnections), dbctl.ErrTooManyConnections},
+		{[]error{errors.New("dial tcp 127.0.0.11:3306: connect: connection refused")}, ErrSkipped},
+		{[]error{fmt.Errorf("dbctl: open: %w", dbctl.ErrTooManyConnections)}, dbctl.ErrTooManyConnections},
+		{[]error{killed}, nil},
+		{[]error{killed, killed}, ErrSkipped},
 	}
 	for _, tt := range tests {
 		srv := &fakeSQL{}
@@ -199,18 +206,20 @@ func TestFenceExecutor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		opens := 0
 		e.open = func(ctx context.Context, host string, dial time.Duration) (sqlServer, error) {
-			if tt.openErr != nil {
-				return nil, tt.openErr
+			opens++
+			if opens <= len(tt.openErrs) {
+				return nil, tt.openErrs[opens-1]
 			}
 			return srv, nil
 		}
 		err = e.executors()[KindFence].Execute(context.Background(), fsm.Fence{Host: "db1"})
 		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
-			t.Errorf("open error %v: fence error %v, want %v", tt.openErr, err, tt.want)
+			t.Errorf("open errors %v: fence error %v, want %v", tt.openErrs, err, tt.want)
 		}
-		if tt.openErr == nil && (!srv.readOnly || !srv.closed) {
-			t.Errorf("fenced server: read_only %v, closed %v", srv.readOnly, srv.closed)
+		if tt.want == nil && (!srv.readOnly || !srv.closed) {
+			t.Errorf("open errors %v: fenced server: read_only %v, closed %v", tt.openErrs, srv.readOnly, srv.closed)
 		}
 	}
 	// Actions about a writer the state does not name are refused for good.

@@ -33,6 +33,23 @@
 //     the others but do not fail the verification: they were bound by
 //     read_only from their first statement.
 //
+// # Two fences on one server
+//
+// mmm-notify (keepalived leaving MASTER) and the coordinator's leader (a
+// switchover, a failover) often fence the same server at the same
+// moment, both as the agent account, and each kills the other's
+// session. A statement whose connection is killed under it
+// (dbctl.ConnectionLost) is retried at once on a new connection, up to
+// MaxKillRetries+1 times per fence and within the caller's context: it
+// is neither a failed kill nor a reason to pause. Counted as a failed
+// kill, it made both fences fail after max_kill_retries rounds (about
+// 1 s) and the coordinator retry its fence a second later. The other
+// fence's sessions are not spared: they run as the agent account, which
+// may write under read_only (READ_ONLY ADMIN), and nothing the server
+// shows tells them from an application's session on the same account.
+// Killing them costs the other fence a retry; its new sessions opened
+// under read_only and do not fail the verification.
+//
 // Fence is idempotent: on a fenced server it sets nothing new, kills
 // whoever is connected and verifies again. Errors read "fence: ..." and
 // wrap the dbctl error; none carries a credential.

@@ -101,7 +101,7 @@ func Fence(ctx context.Context, srv Server, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	f := &fencer{srv: srv, opts: opts, start: opts.Clock.Now()}
+	f := &fencer{srv: srv, opts: opts, start: opts.Clock.Now(), lostLeft: opts.MaxKillRetries + 1}
 	err = f.run(ctx)
 	f.res.Took = opts.Clock.Now().Sub(f.start)
 	return f.res, err
@@ -112,12 +112,49 @@ type fencer struct {
 	opts  Options
 	start time.Time
 	res   Result
+	// lostLeft is how many more statements whose connection was killed
+	// under them are retried at once (MaxKillRetries+1 per fence).
+	lostLeft int
+}
+
+// lost reports whether err only says that the connection under a
+// statement was killed (another fence on the same server, see the
+// package documentation) and the statement may be retried at once on a
+// new connection; it counts the retry against lostLeft. A kill round's
+// error qualifies only when every error it joins does: a KILL that the
+// server refused is a failed kill.
+func (f *fencer) lost(err error) bool {
+	if err == nil || f.lostLeft <= 0 || !onlyLost(err) {
+		return false
+	}
+	f.lostLeft--
+	f.res.Lost++
+	return true
+}
+
+func onlyLost(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !onlyLost(e) {
+				return false
+			}
+		}
+		return len(j.Unwrap()) > 0
+	}
+	return dbctl.ConnectionLost(err)
 }
 
 func (f *fencer) run(ctx context.Context) error {
-	rctx, cancel := context.WithTimeout(ctx, f.opts.ReadOnlyAttempt)
-	st, err := f.srv.ReadOnly(rctx)
-	cancel()
+	var st dbctl.ReadOnlyState
+	var err error
+	for {
+		rctx, cancel := context.WithTimeout(ctx, f.opts.ReadOnlyAttempt)
+		st, err = f.srv.ReadOnly(rctx)
+		cancel()
+		if !f.lost(err) {
+			break
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("fence: %w: %w", ErrUnreachable, err)
 	}
@@ -128,7 +165,12 @@ func (f *fencer) run(ctx context.Context) error {
 	if err := f.killRounds(ctx); err != nil {
 		return err
 	}
-	st, err = f.srv.ReadOnly(ctx)
+	for {
+		st, err = f.srv.ReadOnly(ctx)
+		if !f.lost(err) {
+			break
+		}
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("fence: verify read_only: %w", err)
@@ -156,6 +198,9 @@ func (f *fencer) setReadOnly(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fence: %w: %w", ErrReadOnly, err)
 		}
+		if f.lost(err) { // not blocked: retried at once, the outcome is read back again
+			continue
+		}
 		_, kerr := f.round(ctx)
 		if errors.Is(err, dbctl.ErrAccessDenied) {
 			return fmt.Errorf("fence: %w: %w", ErrReadOnly, errors.Join(err, kerr))
@@ -177,24 +222,34 @@ func (f *fencer) killRounds(ctx context.Context) error {
 	var (
 		watermark uint64
 		dirty     bool // a round had errors
+		redo      bool // the round is run again after its connection was killed
 		lastErr   error
 	)
 	for i := 0; i <= f.opts.MaxKillRetries; i++ {
 		// The confirming round follows the first at once (a killed
 		// session is listed as Killed, which KillClients spares); only
 		// rounds after a failure or a survivor are paced.
-		if i > 1 {
+		if i > 1 && !redo {
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("fence: %w: %w (last kill error: %v)", ErrClientsRemain, ctx.Err(), lastErr)
 			case <-f.opts.Clock.After(f.opts.Interval):
 			}
 		}
+		redo = false
 		killed, err := f.round(ctx)
 		if i == 0 {
 			for _, c := range killed {
 				watermark = max(watermark, c.ID)
 			}
+		}
+		if f.lost(err) {
+			// Our connection was killed during the round: redo it at
+			// once, as the same round. Sessions it did not reach are
+			// listed again by the redo; a redone first round only
+			// raises the watermark, which makes the proof stricter.
+			i, redo = i-1, true
+			continue
 		}
 		if err != nil {
 			dirty, lastErr = true, err

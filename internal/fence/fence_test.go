@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 )
 
@@ -198,6 +200,89 @@ func TestFence(t *testing.T) {
 	}
 }
 
+// errLost is what dbctl returns when another fence killed the
+// connection under a statement.
+var errLost = fmt.Errorf("dbctl: kill clients: check PROCESS privilege: %w", mysql.ErrInvalidConn)
+
+// lostEvery is n kill rounds that each lose their connection after
+// killing the other fence's latest session (ids from 100 on, all opened
+// after read_only).
+func lostEvery(n int) []killAnswer {
+	out := make([]killAnswer, n)
+	for i := range out {
+		out[i] = killAnswer{ids: []uint64{100 + uint64(i)}, err: errLost}
+	}
+	return out
+}
+
+// TestFenceAnotherFence: mmm-notify and the coordinator fence the same
+// server at once and kill each other's sessions. A statement that loses
+// its connection is retried at once (no Interval pause, no extra kill
+// round), within a budget of MaxKillRetries+1; only a real failure
+// fails the fence.
+func TestFenceAnotherFence(t *testing.T) {
+	writable := []roAnswer{{on: false}, {follow: true}}
+	tests := []struct {
+		name             string
+		srv              *fakeServer
+		retries          int
+		wantErr          error
+		attempts, rounds int
+		lost             int
+		paused           time.Duration // fake time spent in Interval pauses
+	}{
+		{name: "first round loses its connection: redone at once",
+			srv: &fakeServer{readOnly: writable, set: []error{nil},
+				kills: []killAnswer{{ids: []uint64{5}, err: errLost}, {ids: []uint64{7, 101}}}},
+			retries: 10, attempts: 1, rounds: 3, lost: 1},
+		{name: "every round for max_kill_retries+1 rounds (the switchover race)",
+			srv:     &fakeServer{readOnly: writable, set: []error{nil}, kills: lostEvery(11)},
+			retries: 10, attempts: 1, rounds: 12, lost: 11},
+		{name: "a later round loses its connection: redone at once, not paced",
+			srv: &fakeServer{readOnly: writable, set: []error{nil},
+				kills: []killAnswer{{ids: []uint64{5}}, {ids: []uint64{5}}, {err: errLost}, {ids: []uint64{120}}}},
+			retries: 10, attempts: 1, rounds: 4, lost: 1, paused: 100 * time.Millisecond},
+		{name: "first read of read_only loses its connection: not unreachable",
+			srv:     &fakeServer{readOnly: []roAnswer{{err: errLost}, {on: false}, {follow: true}}, set: []error{nil}},
+			retries: 10, attempts: 1, rounds: 1, lost: 1},
+		{name: "SET GLOBAL read_only loses its connection: set again, no kill round between",
+			srv:     &fakeServer{readOnly: writable, set: []error{errLost, nil}},
+			retries: 10, attempts: 2, rounds: 1, lost: 1},
+		{name: "final read loses its connection: read again",
+			srv:     &fakeServer{readOnly: []roAnswer{{on: false}, {err: errLost}, {follow: true}}, set: []error{nil}},
+			retries: 10, attempts: 1, rounds: 1, lost: 1},
+		{name: "budget spent: a lost round is a failed one again",
+			srv:     &fakeServer{readOnly: writable, set: []error{nil}, kills: lostEvery(20)},
+			retries: 1, wantErr: ErrClientsRemain, attempts: 1, rounds: 4, lost: 2, paused: 0},
+		{name: "a refused KILL in a lost round is a failed kill",
+			srv: &fakeServer{readOnly: writable, set: []error{nil},
+				kills: []killAnswer{{ids: []uint64{5}, err: errors.Join(errLost, errKill)}, {ids: []uint64{6}}}},
+			retries: 10, attempts: 1, rounds: 3, lost: 0, paused: 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			clock := &fakeClock{now: time.Unix(0, 0)}
+			res, err := Fence(ctx, tt.srv, Options{MaxKillRetries: tt.retries, ReadOnlyAttempt: 10 * time.Millisecond, Clock: clock})
+			t.Log(res)
+			switch {
+			case tt.wantErr == nil && err != nil:
+				t.Fatalf("Fence: %v", err)
+			case tt.wantErr != nil && !errors.Is(err, tt.wantErr):
+				t.Fatalf("Fence: err %v, want %v", err, tt.wantErr)
+			}
+			if res.ReadOnlyAttempts != tt.attempts || res.Rounds != tt.rounds || res.Lost != tt.lost {
+				t.Errorf("attempts %d rounds %d lost %d, want %d, %d and %d",
+					res.ReadOnlyAttempts, res.Rounds, res.Lost, tt.attempts, tt.rounds, tt.lost)
+			}
+			if res.Took != tt.paused {
+				t.Errorf("paused %v, want %v", res.Took, tt.paused)
+			}
+		})
+	}
+}
+
 // TestFenceBlockedUntilDeadline: a read_only that never passes keeps
 // killing between attempts and ends with the context.
 func TestFenceBlockedUntilDeadline(t *testing.T) {
@@ -232,6 +317,8 @@ func TestResultString(t *testing.T) {
 			{ID: 1, User: "app", Host: "198.18.0.30:4001"}, {ID: 2, User: "app", Host: "198.18.0.30:4002"},
 			{ID: 3, User: "backup", Host: "localhost"}}},
 			"read_only=1 set (was 1), 2 attempts; killed 3 clients (app@198.18.0.30 x2, backup@localhost x1) in 3 rounds; NOT verified; 1s"},
+		{Result{ReadOnlyAttempts: 1, Rounds: 3, Lost: 2, Verified: true, Took: 4 * time.Millisecond},
+			"read_only=1 set (was 0), 1 attempt; no client to kill in 3 rounds; 2 statements retried on a new connection (killed under it); verified; 4ms"},
 	}
 	for _, tt := range tests {
 		if got := tt.r.String(); got != tt.want {

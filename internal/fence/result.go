@@ -21,6 +21,9 @@ type Result struct {
 	// in order.
 	Rounds int
 	Killed []dbctl.Client
+	// Lost counts statements whose connection was killed under them
+	// (another fence on the server) and that were retried at once.
+	Lost int
 	// Verified: read_only read back on at the end and no connection from
 	// before it took effect is left.
 	Verified bool
@@ -42,6 +45,9 @@ func (r Result) String() string {
 	} else {
 		fmt.Fprintf(&b, "killed %d client%s (%s) in %d round%s", len(r.Killed), plural(len(r.Killed)),
 			summarize(r.Killed), r.Rounds, plural(r.Rounds))
+	}
+	if r.Lost > 0 {
+		fmt.Fprintf(&b, "; %d statement%s retried on a new connection (killed under it)", r.Lost, plural(r.Lost))
 	}
 	if r.Verified {
 		b.WriteString("; verified")
