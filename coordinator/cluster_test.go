@@ -96,7 +96,17 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T, execs map[string]map[string]Executor) *testCluster {
 	t.Helper()
+	return newTestClusterWith(t, execs, nil)
+}
+
+// newTestClusterWith is newTestCluster with the configuration changed by
+// mutate first.
+func newTestClusterWith(t *testing.T, execs map[string]map[string]Executor, mutate func(*config.Config)) *testCluster {
+	t.Helper()
 	cfg := testConfig(t, t.TempDir())
+	if mutate != nil {
+		mutate(cfg)
+	}
 	tc := &testCluster{t: t, cfg: cfg, world: &world{down: map[string]bool{}}, trans: map[string]*raft.InmemTransport{},
 		stores: map[string]Stores{}, nodes: map[string]*Coordinator{}, stop: map[string]func(){}, execs: execs}
 	for _, h := range cfg.Hosts {

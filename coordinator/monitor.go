@@ -51,9 +51,9 @@ func (c *Coordinator) lead(ctx context.Context) {
 		wg.Add(1)
 		go func() { defer wg.Done(); c.probeLoop(ctx, h.Name, results) }()
 	}
-	urgent := make(chan struct{}, 1)
+	urgent, lost := make(chan struct{}, 1), make(chan struct{}, len(c.peers))
 	wg.Add(1)
-	go func() { defer wg.Done(); c.watchSilence(ctx, results, urgent) }()
+	go func() { defer wg.Done(); c.watchSilence(ctx, results, urgent, lost) }()
 	tick := time.NewTicker(c.timing().base())
 	defer tick.Stop()
 	// The first leadership transfer may come 5 s into the term, later
@@ -65,6 +65,7 @@ func (c *Coordinator) lead(ctx context.Context) {
 			return
 		case <-tick.C:
 		case <-urgent:
+		case <-lost:
 		}
 		tick.Reset(c.timing().base())
 		var in []fsm.Input
@@ -168,6 +169,15 @@ func (c *Coordinator) probeLoop(ctx context.Context, host string, out chan<- hos
 // concurrently, each bounded by its own deadline, and returns the inputs
 // in a fixed order: checks in MMM's order, then the inspection.
 func (c *Coordinator) probeHost(ctx context.Context, host string, due []fsm.Check) hostRound {
+	return c.probe(ctx, host, due, true)
+}
+
+// probeChecks runs only the due checks of one host, no inspection.
+func (c *Coordinator) probeChecks(ctx context.Context, host string, due []fsm.Check) hostRound {
+	return c.probe(ctx, host, due, false)
+}
+
+func (c *Coordinator) probe(ctx context.Context, host string, due []fsm.Check, inspect bool) hostRound {
 	t := c.timing()
 	probes := make([]fsm.Input, len(due))
 	var insp Inspection
@@ -194,7 +204,7 @@ func (c *Coordinator) probeHost(ctx context.Context, host string, due []fsm.Chec
 			probes[i] = fsm.Probe{Host: host, Check: ch, Result: r.r, Message: r.msg}
 		}()
 	}
-	if c.opts.Inspector != nil {
+	if inspect && c.opts.Inspector != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -9,9 +9,13 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 )
 
+// lostSlack puts the round that proposes a lost coordinator's
+// Reachability just past lostAfter, so that it is not a hair early.
+const lostSlack = 5 * time.Millisecond
+
 // watchSilence runs beside the monitor while this node leads. When a
 // follower's coordinator falls silent (the contact book's lapse, a few
-// missed heartbeats), it probes that host's ping and mysql at once
+// missed heartbeats), it probes that host's ping at once
 // instead of at the next check period, and asks for a monitor round the
 // moment the silence reaches lostAfter(lease). A coordinator silent that
 // long has closed its own track file if it is alive at all, so a failed
@@ -19,7 +23,7 @@ import (
 // waiting out trap_period: a dead host is decided about lostAfter(lease)
 // after its last heartbeat instead of timeout + trap_period after the
 // next check.
-func (c *Coordinator) watchSilence(ctx context.Context, results chan<- hostRound, urgent chan<- struct{}) {
+func (c *Coordinator) watchSilence(ctx context.Context, results chan<- hostRound, urgent, lost chan<- struct{}) {
 	lapses := make(chan string, len(c.peers))
 	c.node.contacts.setLapse(func(p string) {
 		select {
@@ -53,22 +57,32 @@ func (c *Coordinator) watchSilence(ctx context.Context, results chan<- hostRound
 			probing[p] = true
 			c.log.Warn("a coordinator fell silent: probing its host now", "host", p,
 				"silent", time.Since(last).Round(time.Millisecond), "lost_in", time.Until(last.Add(lostAfter(lease))).Round(time.Millisecond))
+			// The round at lostAfter must not wait for the probe (a silent
+			// coordinator alone moves the roles: agent down), nor be
+			// merged into a round that began earlier (urgent coalesces).
+			lostAt := time.AfterFunc(time.Until(last.Add(lostAfter(lease)+lostSlack)), func() {
+				select {
+				case lost <- struct{}{}:
+				default: // full: a round is due anyway
+				}
+			})
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				lost := time.NewTimer(time.Until(last.Add(lostAfter(lease))))
-				defer lost.Stop()
-				r := c.probeHost(ctx, p, []fsm.Check{fsm.CheckPing, fsm.CheckMySQL})
+				r := c.probeChecks(ctx, p, []fsm.Check{fsm.CheckPing})
 				select {
 				case results <- r:
 					poke()
 				case <-ctx.Done():
+					lostAt.Stop()
 					return
 				}
+				// One probe per silence, and lostAt fires first; the
+				// host's own loop goes on.
 				select {
-				case <-lost.C:
-					poke()
+				case <-time.After(time.Until(last.Add(lostAfter(lease) + 2*lostSlack))):
 				case <-ctx.Done():
+					lostAt.Stop()
 					return
 				}
 				select {

@@ -62,7 +62,7 @@ func TestFailover(t *testing.T) {
 		for _, f := range figures {
 			b.WriteString("\n  " + f.String())
 		}
-		t.Logf("figures (check_period 1 s, trap_period 2 s, lease 2 s, VRRPv3 advert 0.1 s):%s", b.String())
+		t.Logf("figures (check_period 1 s, trap_period 2 s, lease 1 s, VRRPv3 advert 0.1 s):%s", b.String())
 	}()
 	scenarios := []struct {
 		name string
