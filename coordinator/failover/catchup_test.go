@@ -90,12 +90,27 @@ func TestCatchUp(t *testing.T) {
 			},
 			applied: "0-1-101", pulls: []string{"db3"},
 			calls: []string{
-				"StopReplication IO_THREAD,SQL_THREAD",
+				"StopReplication SQL_THREAD",
 				"ChangeSource repl@198.18.0.13:3306 (gtid)",
 				"StartReplication IO_THREAD,SQL_THREAD",
 				"StopReplication IO_THREAD,SQL_THREAD",
 				"ChangeSource repl@198.18.0.11:3306 (gtid)",
 				"StartReplication SQL_THREAD", // the IO thread was stopped before
+			}},
+		{name: "semisync, the candidate's IO thread still on the dead db1: killed, not waited for",
+			setup: func(w *world, db1, db2, db3 *fakeDB) {
+				db2.ioConnecting, db2.stopIOBlocks = true, true
+				crash(db1, 101, db3)
+			},
+			applied: "0-1-101", pulls: []string{"db3"},
+			calls: []string{
+				"StopReplication SQL_THREAD",
+				"KillReplicaIO",
+				"ChangeSource repl@198.18.0.13:3306 (gtid)",
+				"StartReplication IO_THREAD,SQL_THREAD",
+				"StopReplication IO_THREAD,SQL_THREAD",
+				"ChangeSource repl@198.18.0.11:3306 (gtid)",
+				"StartReplication IO_THREAD,SQL_THREAD",
 			}},
 		{name: "db3 still has it in its relay log only: it applies, then serves",
 			setup: func(w *world, db1, db2, db3 *fakeDB) {
@@ -187,6 +202,9 @@ func TestCatchUp(t *testing.T) {
 			}
 			if !slices.Equal(pulls, tt.pulls) {
 				t.Errorf("pulls %v, want %v", pulls, tt.pulls)
+			}
+			if db2.stopTimeouts != 0 {
+				t.Errorf("%d STOP SLAVE on db2 ran into their deadline (waited on the dead db1)", db2.stopTimeouts)
 			}
 			if got := w.callsOf("db2"); tt.calls != nil && !slices.Equal(got, tt.calls) {
 				t.Errorf("db2 calls:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.calls, "\n  "))

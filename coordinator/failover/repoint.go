@@ -146,11 +146,12 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 	return r.startVerified(ctx, rc, rep, res)
 }
 
-// leaveSource stops rep's replication before a CHANGE MASTER. A replica
-// of a dead master is the case that matters: after a host death it is
-// repointed on the failover's critical path (the new writer's commits
-// wait for its semisync ACK), and a plain STOP SLAVE waits 2 s there for
-// an IO thread still reading from the dead host. So, with a thread
+// leaveSource stops rep's replication before a CHANGE MASTER (Repoint,
+// Rejoin, CatchUp's pull). A replica of a dead master is the case that
+// matters: after a host death it is repointed on the failover's critical
+// path (the new writer's commits wait for its semisync ACK), and a plain
+// STOP SLAVE waits 2 s there for an IO thread still reading from the
+// dead host. So, with a thread
 // running, stopApplied first: the SQL thread stopped once it has applied
 // everything received (CHANGE MASTER discards the relay log, so nothing
 // received is lost), the IO thread ended within StopIOTimeout. If that

@@ -96,7 +96,7 @@ func (r *Runner) pull(ctx context.Context, rc *recorder, cand, src Node, gap Pos
 	if rs0 != nil {
 		running = dbctl.BothThreads &^ stoppedOf(rs0, dbctl.BothThreads)
 	}
-	err := r.stopAll(ctx, rc, cand)
+	err := r.leaveSource(ctx, rc, cand, rs0) // its source may be the dead writer
 	if err == nil {
 		err = rc.do(cand.Name, "change master to "+src.Name+" "+src.Source.String()+" (gtid)", func() error {
 			return cand.DB.ChangeSource(ctx, r.source(src.Source, true))
