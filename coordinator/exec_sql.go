@@ -303,7 +303,18 @@ func (e *sqlExecutors) fenceHost(ctx context.Context, a fsm.Fence) error {
 	if err != nil {
 		return fmt.Errorf("coordinator: fence %s: %w (%s)", a.Host, err, fenceSummary(res))
 	}
-	e.log.Info("fenced", "host", a.Host, "result", fenceSummary(res))
+	summary := fenceSummary(res)
+	// A demoted writer that already replicates from the new one (the
+	// master-master ring) applies its events with the semisync master
+	// side still on until a rejoin turns it off: every applied commit then
+	// waits rpl_semi_sync_master_timeout for an ACK nobody sends, and the
+	// host falls behind (a switchover back to it waited 1.5 s in its
+	// catch-up). A fenced host takes no writes, so it waits for no ACK.
+	// Not fatal: the fence is what matters, a rejoin turns it off too.
+	if err := srv.SetSemisyncMaster(ctx, false); err != nil && !errors.Is(err, dbctl.ErrNoSemisync) {
+		summary += fmt.Sprintf("; semisync master side not turned off: %v", err)
+	}
+	e.log.Info("fenced", "host", a.Host, "result", summary)
 	return nil
 }
 

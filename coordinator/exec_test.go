@@ -179,8 +179,9 @@ func TestEnableWrites(t *testing.T) {
 }
 
 // TestFenceExecutor: a fence target that does not answer is skipped (its
-// own side fences it) unless retrying can help; one that answers is
-// fenced and its connection closed.
+// own side fences it) unless retrying can help, also when the other
+// fence killed the connection under its first query; one that answers is
+// fenced, its semisync master side turned off and its connection closed.
 func TestFenceExecutor(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	rep, err := NewReplica(fsm.SpecFromConfig(cfg), 10, Hooks{})
@@ -201,7 +202,7 @@ func TestFenceExecutor(t *testing.T) {
 		{[]error{killed, killed}, ErrSkipped},
 	}
 	for _, tt := range tests {
-		srv := &fakeSQL{}
+		srv := &fakeSQL{semisync: true} // the writer's master side
 		e, err := newSQLExecutors(cfg, rep, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
@@ -218,8 +219,9 @@ func TestFenceExecutor(t *testing.T) {
 		if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
 			t.Errorf("open errors %v: fence error %v, want %v", tt.openErrs, err, tt.want)
 		}
-		if tt.want == nil && (!srv.readOnly || !srv.closed) {
-			t.Errorf("open errors %v: fenced server: read_only %v, closed %v", tt.openErrs, srv.readOnly, srv.closed)
+		if tt.want == nil && (!srv.readOnly || !srv.closed || srv.semisync) {
+			t.Errorf("open errors %v: fenced server: read_only %v, closed %v, semisync master %v",
+				tt.openErrs, srv.readOnly, srv.closed, srv.semisync)
 		}
 	}
 	// Actions about a writer the state does not name are refused for good.
