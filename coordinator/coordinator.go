@@ -273,12 +273,19 @@ func (r *leaderRun) finished() bool {
 	}
 }
 
+// transferGap spaces leadership transfers. A writer host that also
+// leads costs a host death an election (0.5-1 s) on top of the lease, so
+// a failover that made the leader's host the writer is followed by a
+// transfer soon; the gap only keeps a cluster that cannot settle from
+// bouncing leadership around.
+const transferGap = 10 * time.Second
+
 // maybeTransfer hands the raft leadership to another reachable member
 // when this node's host is the writer (Options.LeadershipTransfer), no
-// action is pending and the last attempt is 30 s ago. Hosts that cannot
+// action is pending and the last attempt is transferGap ago. Hosts that cannot
 // be writer are preferred.
 func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
-	if !c.opts.LeadershipTransfer || len(v.Pending) > 0 || c.now().Sub(last) < 30*time.Second {
+	if !c.opts.LeadershipTransfer || len(v.Pending) > 0 || c.now().Sub(last) < transferGap {
 		return false
 	}
 	if c.spec.ActiveMasterRole == "" || v.State.Owner(c.spec.ActiveMasterRole) != c.host {

@@ -57,8 +57,8 @@ func (c *Coordinator) lead(ctx context.Context) {
 	tick := time.NewTicker(c.timing().base())
 	defer tick.Stop()
 	// The first leadership transfer may come 5 s into the term, later
-	// ones 30 s apart (maybeTransfer).
-	lastTransfer := c.now().Add(-25 * time.Second)
+	// ones transferGap apart (maybeTransfer).
+	lastTransfer := c.now().Add(5*time.Second - transferGap)
 	for {
 		select {
 		case <-ctx.Done():
