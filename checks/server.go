@@ -25,7 +25,9 @@ import (
 // next call connects afresh): for the checks whose point is what the
 // server says, not that a new client can log in — a monitor that probes
 // every second must not open a connection per check. Now always
-// connects afresh: that is what the mysql check proves.
+// connects afresh: that is what the mysql check proves. A persistent
+// Server also shares one SHOW SLAVE STATUS among the callers of a round
+// (replicaShare).
 type Server struct {
 	cfg        *mysql.Config
 	persistent bool
@@ -33,6 +35,8 @@ type Server struct {
 	mu  sync.Mutex
 	srv *dbctl.Server // the persistent pool with its flavour; nil = none
 	db  *sql.DB
+
+	share replicaShare
 }
 
 var (
@@ -66,6 +70,7 @@ func (s *Server) Close() error {
 	db := s.db
 	s.srv, s.db = nil, nil
 	s.mu.Unlock()
+	s.share.forget()
 	if db == nil {
 		return nil
 	}
@@ -124,7 +129,7 @@ func (s *Server) Now(ctx context.Context) error {
 // dbctlServer connects and detects the flavour, or hands out the
 // persistent pool. done releases it with the call's error: a fresh
 // connection is closed; the persistent pool is dropped unless the call
-// succeeded or the server answered it (ErrNotReplica).
+// succeeded or the server answered it (answered).
 func (s *Server) dbctlServer(ctx context.Context) (srv *dbctl.Server, done func(error), err error) {
 	if !s.persistent {
 		db, err := s.open(ctx)
@@ -157,20 +162,38 @@ func (s *Server) dbctlServer(ctx context.Context) (srv *dbctl.Server, done func(
 	}
 	srv = s.srv
 	return srv, func(err error) {
-		if err == nil || errors.Is(err, dbctl.ErrNotReplica) {
+		if answered(err) {
 			return
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.srv == srv {
+		dropped := s.srv == srv
+		if dropped {
 			s.db.Close()
 			s.srv, s.db = nil, nil
+		}
+		s.mu.Unlock()
+		if dropped {
+			s.share.forget()
 		}
 	}, nil
 }
 
-// ReplicaStatus connects and reads SHOW SLAVE STATUS.
+// answered tells a call the server answered (also "not a replica", "no
+// semisync") from a failure that may leave the connection unusable.
+func answered(err error) bool {
+	return err == nil || errors.Is(err, dbctl.ErrNotReplica) || errors.Is(err, dbctl.ErrNoSemisync)
+}
+
+// ReplicaStatus connects and reads SHOW SLAVE STATUS. A persistent
+// Server shares one reading among the callers of a round (replicaShare).
 func (s *Server) ReplicaStatus(ctx context.Context) (*dbctl.ReplicaStatus, error) {
+	if s.persistent {
+		return s.share.get(ctx, s.replicaStatus)
+	}
+	return s.replicaStatus(ctx)
+}
+
+func (s *Server) replicaStatus(ctx context.Context) (*dbctl.ReplicaStatus, error) {
 	srv, done, err := s.dbctlServer(ctx)
 	if err != nil {
 		return nil, err
@@ -198,6 +221,17 @@ func (s *Server) ReadOnly(ctx context.Context) (dbctl.ReadOnlyState, error) {
 		return dbctl.ReadOnlyState{}, err
 	}
 	st, err := srv.ReadOnly(ctx)
+	done(err)
+	return st, err
+}
+
+// GTIDState connects and reads the GTID system variables.
+func (s *Server) GTIDState(ctx context.Context) (dbctl.GTIDState, error) {
+	srv, done, err := s.dbctlServer(ctx)
+	if err != nil {
+		return dbctl.GTIDState{}, err
+	}
+	st, err := srv.GTIDState(ctx)
 	done(err)
 	return st, err
 }
