@@ -2,10 +2,13 @@ package coordinator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/checks"
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
@@ -16,18 +19,28 @@ import (
 // the leader's own host included). The mysql check connects afresh on
 // every run; rep_threads and rep_backlog share one persistent
 // connection per host (checks.NewSharing): a connect per check and
-// second was a quarter of an idle leader's CPU.
+// second was a quarter of an idle leader's CPU. It is also the
+// Inspector, over the same connection: the inspection's SHOW SLAVE
+// STATUS is the one the replication checks of the round read
+// (checks.Server shares it), so a round costs one of them per host,
+// not three, and one pool per host, not two.
 type CheckProber struct {
+	reads *inspection
+
 	mu      sync.RWMutex
+	cfg     *config.Config
 	checks  map[string]map[fsm.Check]checks.Check
-	servers []*checks.Server // the persistent ones, closed on Reload
+	servers map[string]*checks.Server // the persistent ones, closed on Reload
 }
 
-var _ Prober = (*CheckProber)(nil)
+var (
+	_ Prober    = (*CheckProber)(nil)
+	_ Inspector = (*CheckProber)(nil)
+)
 
 // NewCheckProber builds the checks of every non-witness host of cfg.
 func NewCheckProber(cfg *config.Config) (*CheckProber, error) {
-	p := &CheckProber{}
+	p := &CheckProber{reads: newInspection()}
 	return p, p.Reload(cfg)
 }
 
@@ -35,8 +48,8 @@ func NewCheckProber(cfg *config.Config) (*CheckProber, error) {
 // ping_method, max_connecting). On error the old checks stay.
 func (p *CheckProber) Reload(cfg *config.Config) error {
 	all := map[string]map[fsm.Check]checks.Check{}
-	var servers []*checks.Server
-	closeAll := func(ss []*checks.Server) {
+	servers := map[string]*checks.Server{}
+	closeAll := func(ss map[string]*checks.Server) {
 		for _, s := range ss {
 			s.Close()
 		}
@@ -51,7 +64,7 @@ func (p *CheckProber) Reload(cfg *config.Config) error {
 			return fmt.Errorf("coordinator: %w", err)
 		}
 		shared := checks.NewPersistentServer(t.MySQLConfig())
-		servers = append(servers, shared)
+		servers[h.Name] = shared
 		all[h.Name] = map[fsm.Check]checks.Check{}
 		for _, c := range fsm.AllChecks {
 			ch, err := checks.NewSharing(c.String(), cfg, t, shared)
@@ -64,7 +77,7 @@ func (p *CheckProber) Reload(cfg *config.Config) error {
 	}
 	p.mu.Lock()
 	old := p.servers
-	p.checks, p.servers = all, servers
+	p.cfg, p.checks, p.servers = cfg, all, servers
 	p.mu.Unlock()
 	// A probe still running on an old pool may fail once: the trap
 	// (trap_period) absorbs it.
@@ -89,4 +102,28 @@ func (p *CheckProber) Probe(ctx context.Context, host string, c fsm.Check) (fsm.
 		return fsm.ResultFailed, r.String()
 	}
 	return fsm.ResultUnknown, r.String()
+}
+
+// Inspect reads host's SHOW SLAVE STATUS, read_only, GTID position and
+// semisync over the checks' persistent connection.
+func (p *CheckProber) Inspect(ctx context.Context, host string) (Inspection, error) {
+	p.mu.RLock()
+	cfg, srv := p.cfg, p.servers[host]
+	p.mu.RUnlock()
+	if srv == nil {
+		err := fmt.Errorf("%w: unknown host %q", ErrConfig, host)
+		return Inspection{Obs: api.HostObs{Host: host, Observed: time.Now(), LastError: err.Error()}}, err
+	}
+	return p.reads.read(ctx, cfg, host, srv)
+}
+
+// Close closes the persistent connections; a later probe reconnects.
+func (p *CheckProber) Close() error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var errs []error
+	for _, s := range p.servers {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
 }

@@ -12,17 +12,18 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
-	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 )
 
 // SQLInspector inspects every host over SQL with its monitor account
 // (SLAVE MONITOR on MariaDB, REPLICATION CLIENT on MySQL), one small
-// pool per host kept open between rounds.
+// pool per host kept open between rounds. CheckProber.Inspect does the
+// same over the checks' own connections (one pool per host, not two).
 type SQLInspector struct {
 	cfg     *config.Config
 	timeout time.Duration
+	reads   *inspection
 
 	mu      sync.Mutex
 	servers map[string]*dbctl.Server
@@ -33,81 +34,27 @@ var _ Inspector = (*SQLInspector)(nil)
 // NewSQLInspector returns an inspector for the hosts of cfg; timeout
 // bounds connecting and each statement.
 func NewSQLInspector(cfg *config.Config, timeout time.Duration) *SQLInspector {
-	return &SQLInspector{cfg: cfg, timeout: timeout, servers: map[string]*dbctl.Server{}}
+	return &SQLInspector{cfg: cfg, timeout: timeout, reads: newInspection(), servers: map[string]*dbctl.Server{}}
 }
 
-// Inspect reads read_only, SHOW SLAVE STATUS, the GTID position and
+// Inspect reads SHOW SLAVE STATUS, read_only, the GTID position and
 // semisync of host.
 func (s *SQLInspector) Inspect(ctx context.Context, host string) (Inspection, error) {
 	srv, err := s.server(ctx, host)
 	if err != nil {
 		return Inspection{Obs: api.HostObs{Host: host, Observed: time.Now(), LastError: err.Error()}}, err
 	}
-	in := Inspection{Obs: api.HostObs{Host: host, Observed: time.Now(), Reachable: true}}
-	var errs []error
-	if ro, err := srv.ReadOnly(ctx); err != nil {
-		errs = append(errs, err)
-	} else {
-		w := !ro.ReadOnly
-		in.Writable, in.Obs.ReadOnly = &w, &ro.ReadOnly
+	in, err := s.reads.read(ctx, s.cfg, host, srv)
+	if err != nil && (ctx.Err() != nil || isConnError(err)) {
+		s.drop(host)
 	}
-	switch rs, err := srv.ReplicaStatus(ctx); {
-	case errors.Is(err, dbctl.ErrNotReplica):
-		none := ""
-		in.Follows = &none
-	case err != nil:
-		errs = append(errs, err)
-	default:
-		m := s.hostOf(rs.SourceHost, rs.SourcePort)
-		in.Follows = &m
-		in.Obs.Master = m
-		if m == "" {
-			in.Obs.Master = net.JoinHostPort(rs.SourceHost, strconv.Itoa(rs.SourcePort))
-		}
-		in.Obs.IORunning, in.Obs.SQLRunning = rs.IO.String(), rs.SQL.String()
-		if rs.SecondsBehind.Valid {
-			v := rs.SecondsBehind.Int64
-			in.Obs.SecondsBehind = &v
-		}
-		if rs.LastIOError != "" {
-			in.Obs.LastError = "IO: " + rs.LastIOError
-		}
-		if rs.LastSQLError != "" {
-			in.Obs.LastError = "SQL: " + rs.LastSQLError
-		}
-	}
-	if g, err := srv.GTIDState(ctx); err != nil {
-		errs = append(errs, err)
-	} else {
-		text := g.CurrentPos.String()
-		if srv.Flavor() != dbctl.MariaDB {
-			text = g.Executed.String()
-		}
-		in.Obs.GTIDExecuted = text
-		if p, err := fsm.ParsePosition(text); err == nil {
-			in.Position = p
-		}
-	}
-	if ss, err := srv.Semisync(ctx); err == nil {
-		on, n := ss.MasterActive, int(ss.Clients)
-		in.Obs.SemisyncOn, in.Obs.SemisyncPeers = &on, &n
-	}
-	if err := errors.Join(errs...); err != nil {
-		if in.Obs.LastError == "" {
-			in.Obs.LastError = err.Error()
-		}
-		if ctx.Err() != nil || isConnError(err) {
-			s.drop(host)
-		}
-		return in, err
-	}
-	return in, nil
+	return in, err
 }
 
 // hostOf maps a replication source (Master_Host, Master_Port) to a host
-// name: by name, then by IP.
-func (s *SQLInspector) hostOf(addr string, port int) string {
-	for _, h := range s.cfg.Hosts {
+// name of cfg: by name, then by IP.
+func hostOf(cfg *config.Config, addr string, port int) string {
+	for _, h := range cfg.Hosts {
 		if h.Mode == config.HostModeWitness {
 			continue
 		}

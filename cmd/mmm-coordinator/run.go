@@ -95,7 +95,7 @@ func serve(ctx context.Context, o options, cfg *config.Config, host string, leve
 	metrics := coordinator.NewMetrics()
 	c, err := coordinator.New(coordinator.Options{
 		Config: cfg, Host: host, Witness: o.witness, Logger: log,
-		Prober: prober, Inspector: coordinator.NewSQLInspector(cfg, cfg.Checks["mysql"].Timeout),
+		Prober: prober, Inspector: prober, // one connection per host for both
 		Retry: coordinator.RetryPolicy{Timeouts: map[string]time.Duration{
 			coordinator.KindFence:   cfg.Coordinator.FenceTimeout,
 			coordinator.KindCatchUp: cfg.Coordinator.CatchupTimeout + 5*time.Second,
