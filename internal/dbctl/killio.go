@@ -96,15 +96,17 @@ func (s *Server) KillReplicaIO(ctx context.Context) (bool, error) {
 // statement ran on is gone rather than that the statement failed: the
 // server killed it (KILL CONNECTION from another session: 1927, or the
 // driver's "invalid connection" when the socket closed mid-statement),
-// or the server went away (2006, 2013). The pool opens a new connection
-// on the next call; a caller that expects to be killed (two fences on one
-// server kill each other's sessions) retries at once instead of treating
-// it as a failed operation.
+// or the server went away (2006, 2013); on a *sql.Conn the statements
+// after that one read "connection is already closed" (sql.ErrConnDone).
+// The pool opens a new connection on the next call; a caller that
+// expects to be killed (two fences on one server kill each other's
+// sessions) retries at once instead of treating it as a failed
+// operation.
 func ConnectionLost(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) {
+	if errors.Is(err, mysql.ErrInvalidConn) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 		return true
 	}
 	switch mysqlErrno(err) {

@@ -2,6 +2,7 @@ package dbctl_test
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ func TestConnectionLost(t *testing.T) {
 		{nil, false},
 		{fmt.Errorf("dbctl: kill clients: %w", mysql.ErrInvalidConn), true},
 		{fmt.Errorf("dbctl: read read_only: %w", driver.ErrBadConn), true},
+		{fmt.Errorf("dbctl: kill client 18 (app@localhost): %w", sql.ErrConnDone), true},
 		{&mysql.MySQLError{Number: 1927, Message: "Connection was killed"}, true},
 		{&mysql.MySQLError{Number: 2013, Message: "Lost connection to server during query"}, true},
 		{&mysql.MySQLError{Number: 1317, Message: "Query execution was interrupted"}, false},

@@ -2,6 +2,7 @@ package fence
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -234,6 +235,13 @@ func TestFenceAnotherFence(t *testing.T) {
 		{name: "first round loses its connection: redone at once",
 			srv: &fakeServer{readOnly: writable, set: []error{nil},
 				kills: []killAnswer{{ids: []uint64{5}, err: errLost}, {ids: []uint64{7, 101}}}},
+			retries: 10, attempts: 1, rounds: 3, lost: 1},
+		{name: "killed in the middle of a round: the KILLs after it fail on the closed connection",
+			srv: &fakeServer{readOnly: writable, set: []error{nil},
+				kills: []killAnswer{{ids: []uint64{5}, err: errors.Join(
+					fmt.Errorf("dbctl: kill client 7 (app@198.18.0.30): %w", mysql.ErrInvalidConn),
+					fmt.Errorf("dbctl: kill client 8 (app@198.18.0.30): %w", sql.ErrConnDone))},
+					{ids: []uint64{7, 8}}}},
 			retries: 10, attempts: 1, rounds: 3, lost: 1},
 		{name: "every round for max_kill_retries+1 rounds (the switchover race)",
 			srv:     &fakeServer{readOnly: writable, set: []error{nil}, kills: lostEvery(11)},
