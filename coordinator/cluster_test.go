@@ -91,6 +91,8 @@ type testCluster struct {
 	nodes  map[string]*Coordinator
 	stop   map[string]func()
 	execs  map[string]map[string]Executor
+	cut    map[string]bool // isolated hosts: their status questions go nowhere
+	noAsk  bool            // nobody answers status questions
 	mu     sync.Mutex
 }
 
@@ -108,7 +110,8 @@ func newTestClusterWith(t *testing.T, execs map[string]map[string]Executor, muta
 		mutate(cfg)
 	}
 	tc := &testCluster{t: t, cfg: cfg, world: &world{down: map[string]bool{}}, trans: map[string]*raft.InmemTransport{},
-		stores: map[string]Stores{}, nodes: map[string]*Coordinator{}, stop: map[string]func(){}, execs: execs}
+		stores: map[string]Stores{}, nodes: map[string]*Coordinator{}, stop: map[string]func(){}, execs: execs,
+		cut: map[string]bool{}}
 	for _, h := range cfg.Hosts {
 		_, tr := raft.NewInmemTransport(raft.ServerAddress(h.RaftAddress))
 		tc.trans[h.Name] = tr
@@ -140,6 +143,7 @@ func (tc *testCluster) start(host string) *Coordinator {
 	c, err := New(Options{Config: tc.cfg, Host: host, Logger: log, Prober: tc.world, Inspector: tc.world,
 		Executors: tc.execs[host], Retry: RetryPolicy{Backoff: 50 * time.Millisecond},
 		Transport: tc.trans[host], Stores: &st, Send: tc.send,
+		AskPeer: func(ctx context.Context, peer string) (peerStatus, error) { return tc.ask(ctx, host, peer) },
 		Uptime: func() (float64, error) { return 1000, nil },
 		VIPs:   func() ([]netip.Addr, bool) { return nil, true }})
 	if err != nil {
@@ -186,6 +190,32 @@ func (tc *testCluster) send(ctx context.Context, leaderID, leaderAddr string, r 
 		return fmt.Errorf("no coordinator %s", leaderID)
 	}
 	return c.handleReport(ctx, r)
+}
+
+// ask answers from's status question to peer in process, like the raft
+// port, unless either is cut off.
+func (tc *testCluster) ask(ctx context.Context, from, peer string) (peerStatus, error) {
+	tc.mu.Lock()
+	blocked := tc.noAsk || tc.cut[from] || tc.cut[peer]
+	tc.mu.Unlock()
+	c := tc.node(peer)
+	if c == nil || blocked {
+		return peerStatus{}, fmt.Errorf("%s does not answer %s", peer, from)
+	}
+	return c.status(), nil
+}
+
+// isolate cuts host off from the others: raft and status questions.
+func (tc *testCluster) isolate(host string) {
+	tc.mu.Lock()
+	tc.cut[host] = true
+	tc.mu.Unlock()
+	tc.trans[host].DisconnectAll()
+	for h, tr := range tc.trans {
+		if h != host {
+			tr.Disconnect(tc.trans[host].LocalAddr())
+		}
+	}
 }
 
 // leader waits for a leader that all running nodes agree on.

@@ -53,10 +53,13 @@ type Options struct {
 	Transport raft.Transport // default: TCP on the host's raft_address
 	Stores    *Stores        // default: raft-boltdb and snapshots under data_dir
 	// Send delivers a report to the leader; default: over the raft port.
-	Send   func(ctx context.Context, leaderID, leaderAddr string, r Report) error
-	Now    func() time.Time
-	Uptime func() (float64, error)     // default: /proc/uptime
-	VIPs   func() ([]netip.Addr, bool) // default: role IPs on vip_interface
+	Send func(ctx context.Context, leaderID, leaderAddr string, r Report) error
+	// AskPeer asks a peer whether it knows a raft leader (quorum.go);
+	// default: over the raft port.
+	AskPeer func(ctx context.Context, peer string) (peerStatus, error)
+	Now     func() time.Time
+	Uptime  func() (float64, error)     // default: /proc/uptime
+	VIPs    func() ([]netip.Addr, bool) // default: role IPs on vip_interface
 }
 
 // Coordinator is one member of the coordinators' raft group.
@@ -171,6 +174,9 @@ func New(opts Options) (*Coordinator, error) {
 		closeStores(st)
 		return nil, err
 	}
+	if c.listener != nil {
+		c.listener.setStatus(c.status)
+	}
 	c.replayed.Store(c.node.replayed)
 	c.metrics.attach(c)
 	return c, nil
@@ -191,6 +197,7 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); f(ctx) }()
 	}
 	run(c.watchLeadership)
+	run(c.confirmLeaderless)
 	run(c.local.runTrack)
 	run(c.local.runReports)
 	if !c.witness {

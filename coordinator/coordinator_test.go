@@ -215,12 +215,7 @@ func TestLeaseClosesTrackFile(t *testing.T) {
 	path := tc.cfg.Host("db1").TrackFile
 	eventually(t, 10*time.Second, "db1's track file eligible", func() bool { return trackEligible(t, path) })
 	cut := time.Now()
-	tc.trans["db1"].DisconnectAll()
-	for h, tr := range tc.trans {
-		if h != "db1" {
-			tr.Disconnect(tc.trans["db1"].LocalAddr())
-		}
-	}
+	tc.isolate("db1")
 	lease := tc.cfg.Coordinator.Lease
 	eventually(t, 10*lease, "db1's track file closed after the cut", func() bool { return !trackEligible(t, path) })
 	t.Logf("closed %v after the cut (lease %v)", time.Since(cut).Round(time.Millisecond), lease)
@@ -246,3 +241,4 @@ func TestDispatcherSkipsWithoutExecutor(t *testing.T) {
 		t.Errorf("no action recorded as skipped: %+v", hist)
 	}
 }
+

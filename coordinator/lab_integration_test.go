@@ -181,7 +181,39 @@ func TestLabLeaderKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The writer must keep its eligibility through the election: its
+	// lease (1 s in the lab) has to outlast it. The leader leaves the
+	// writer host 5 s into its term (leadership transfer).
+	writer := before.State.Owner("writer")
+	if leader == writer {
+		if !poll(20*time.Second, func() bool {
+			leader = agreedLeader(t, 10*time.Second, dbHosts...)
+			return leader != writer
+		}) {
+			t.Fatalf("the leadership stayed on the writer host %s", writer)
+		}
+	}
+	watch := make(chan struct{})
+	closedAt := make(chan time.Duration, 1)
 	start := time.Now()
+	if writer != "" && writer != leader {
+		go func() {
+			defer close(closedAt)
+			for {
+				select {
+				case <-watch:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				if ok, err := keepalived.ReadTrackFile(theLab.TrackFilePath(writer)); err == nil && !ok {
+					closedAt <- time.Since(start)
+					return
+				}
+			}
+		}()
+	} else {
+		close(closedAt)
+	}
 	restart, err := theLab.KillDaemon(ctx, leader, "coordinator")
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +226,13 @@ func TestLabLeaderKilled(t *testing.T) {
 	}
 	next := agreedLeader(t, 15*time.Second, rest...)
 	t.Logf("leader %s killed; %s leads after %v", leader, next, time.Since(start).Round(time.Millisecond))
+	time.Sleep(300 * time.Millisecond) // the new leader's heartbeats reach the writer
+	close(watch)
+	if d, closed := <-closedAt; closed {
+		t.Errorf("the writer %s's track file closed %v into the election: its lease ran out before a new leader spoke", writer, d.Round(time.Millisecond))
+	} else if writer != "" && writer != leader {
+		t.Logf("the writer %s kept its eligibility through the election", writer)
+	}
 	after, _ := snapshot(t, next)
 	got := hostStatus(after, "db3")
 	if got.State != fsm.StateAdminOffline || got.FlapCount != flap.FlapCount || !got.FlapStart.Equal(flap.FlapStart) {

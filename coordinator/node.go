@@ -112,6 +112,11 @@ type node struct {
 	replayed uint64
 
 	ledAt atomic.Int64 // unix nanoseconds when leaseOK last saw this node lead
+	// confirmed is when (unix nanoseconds, before asking) a quorum of
+	// voters last said they know no leader (quorum.go): as good as a
+	// leader's heartbeat for the lease.
+	confirmed atomic.Int64
+	heartbeat time.Duration // raft's HeartbeatTimeout
 
 	contacts *contactBook // leader only: when each follower last answered
 
@@ -156,7 +161,7 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 		r.Shutdown()
 		return nil, fmt.Errorf("coordinator: raft bootstrap: %w", err)
 	}
-	n := &node{id: id, raft: r, trans: trans, st: st, peers: peers, replayed: r.LastIndex(), contacts: contacts,
+	n := &node{id: id, raft: r, trans: trans, st: st, peers: peers, replayed: r.LastIndex(), contacts: contacts, heartbeat: conf.HeartbeatTimeout,
 		obsCh: make(chan raft.Observation, 64), changed: make(chan struct{}), stop: make(chan struct{})}
 	n.obs = raft.NewObserver(n.obsCh, false, func(o *raft.Observation) bool {
 		switch o.Data.(type) {
@@ -218,11 +223,35 @@ func (n *node) leaseExpiry(lease time.Duration) time.Time {
 	if n.raft.State() == raft.Leader {
 		return time.Time{}
 	}
+	return n.leaseBase().Add(lease)
+}
+
+// leaseBase is when this node's lease was last renewed: raft's
+// LastContact (the last message from a leader, or a vote granted), the
+// last time it was seen leading, or the last confirmation that a quorum
+// knows no leader, whichever is newest.
+func (n *node) leaseBase() time.Time {
 	last := n.raft.LastContact()
-	if led := n.ledAt.Load(); led != 0 && time.Unix(0, led).After(last) {
-		last = time.Unix(0, led)
+	for _, ns := range []int64{n.ledAt.Load(), n.confirmed.Load()} {
+		if t := time.Unix(0, ns); ns != 0 && t.After(last) {
+			last = t
+		}
 	}
-	return last.Add(lease)
+	return last
+}
+
+// leaderless reports whether this node knows no leader: a candidate, or
+// a follower that has not heard from one within the heartbeat timeout
+// (the bound hashicorp/raft uses to refuse votes "since we have a
+// leader").
+func (n *node) leaderless(now time.Time) bool {
+	switch n.raft.State() {
+	case raft.Candidate:
+		return true
+	case raft.Follower:
+		return now.Sub(n.raft.LastContact()) > n.heartbeat
+	}
+	return false
 }
 
 // others returns the ids of the other members.
@@ -294,10 +323,7 @@ func (n *node) leaseOK(now time.Time, lease time.Duration) bool {
 	case raft.Follower, raft.Candidate:
 		// A candidate keeps its lease too: an election after the
 		// leader's death must not take the writer's eligibility away.
-		last := n.raft.LastContact()
-		if led := time.Unix(0, n.ledAt.Load()); n.ledAt.Load() != 0 && led.After(last) {
-			last = led
-		}
+		last := n.leaseBase()
 		return !last.IsZero() && now.Sub(last) < lease
 	}
 	return false

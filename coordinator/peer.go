@@ -23,6 +23,7 @@ import (
 const (
 	muxRaft   byte = 'R'
 	muxReport byte = 'P'
+	muxStatus byte = 'S' // one peerStatus answer, then close (quorum.go)
 
 	muxReadTimeout = 5 * time.Second
 	reportTimeout  = 2 * time.Second
@@ -35,6 +36,9 @@ type peerListener struct {
 	raftCh chan net.Conn
 	handle func(ctx context.Context, r Report) error
 	log    *slog.Logger
+
+	statusMu sync.Mutex
+	status   func() peerStatus // nil until the node runs
 	done   chan struct{}
 	once   sync.Once
 }
@@ -87,6 +91,8 @@ func (l *peerListener) route(c net.Conn) {
 		}
 	case muxReport:
 		l.serveReports(c)
+	case muxStatus:
+		l.serveStatus(c)
 	default:
 		c.Close()
 	}
@@ -118,6 +124,51 @@ func (l *peerListener) serveReports(c net.Conn) {
 			return
 		}
 	}
+}
+
+// setStatus installs the function that answers status queries.
+func (l *peerListener) setStatus(f func() peerStatus) {
+	l.statusMu.Lock()
+	defer l.statusMu.Unlock()
+	l.status = f
+}
+
+// serveStatus answers one status query; before the node runs it says
+// nothing useful (not leaderless), which is the safe answer.
+func (l *peerListener) serveStatus(c net.Conn) {
+	defer c.Close()
+	l.statusMu.Lock()
+	f := l.status
+	l.statusMu.Unlock()
+	var st peerStatus
+	if f != nil {
+		st = f()
+	}
+	_ = c.SetWriteDeadline(time.Now().Add(reportTimeout))
+	_ = json.NewEncoder(c).Encode(st)
+}
+
+// askStatus asks the coordinator on the raft address addr for its
+// peerStatus, within ctx.
+func askStatus(ctx context.Context, addr string) (peerStatus, error) {
+	timeout := reportTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	if timeout <= 0 {
+		return peerStatus{}, context.DeadlineExceeded
+	}
+	conn, err := dialMux(addr, timeout, muxStatus)
+	if err != nil {
+		return peerStatus{}, fmt.Errorf("coordinator: status of %s: %w", addr, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	var st peerStatus
+	if err := json.NewDecoder(conn).Decode(&st); err != nil {
+		return peerStatus{}, fmt.Errorf("coordinator: status of %s: %w", addr, err)
+	}
+	return st, nil
 }
 
 // Close stops accepting.
