@@ -144,8 +144,8 @@ func (tc *testCluster) start(host string) *Coordinator {
 		Executors: tc.execs[host], Retry: RetryPolicy{Backoff: 50 * time.Millisecond},
 		Transport: tc.trans[host], Stores: &st, Send: tc.send,
 		AskPeer: func(ctx context.Context, peer string) (peerStatus, error) { return tc.ask(ctx, host, peer) },
-		Uptime: func() (float64, error) { return 1000, nil },
-		VIPs:   func() ([]netip.Addr, bool) { return nil, true }})
+		Uptime:  func() (float64, error) { return 1000, nil },
+		VIPs:    func() ([]netip.Addr, bool) { return nil, true }})
 	if err != nil {
 		tc.t.Fatal(err)
 	}

@@ -241,4 +241,3 @@ func TestDispatcherSkipsWithoutExecutor(t *testing.T) {
 		t.Errorf("no action recorded as skipped: %+v", hist)
 	}
 }
-

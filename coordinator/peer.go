@@ -39,8 +39,8 @@ type peerListener struct {
 
 	statusMu sync.Mutex
 	status   func() peerStatus // nil until the node runs
-	done   chan struct{}
-	once   sync.Once
+	done     chan struct{}
+	once     sync.Once
 }
 
 // listenPeers listens on addr. handle is called for every report.
