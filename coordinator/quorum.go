@@ -47,10 +47,12 @@ func (c *Coordinator) confirmLeaderless(ctx context.Context) {
 				c.log.Debug("a quorum knows no leader: lease renewed")
 			}
 		} else if base := c.node.raft.LastContact(); !base.IsZero() {
-			// Until this node would be leaderless: about twice a second
-			// on an idle follower, never on the leader (state changes
-			// wake it).
-			wait = max(base.Add(c.node.heartbeat).Sub(now)+time.Millisecond, interval)
+			// Asking matters only shortly before the lease runs out:
+			// sleep until three questions before that (and at least until
+			// this node would be leaderless). An idle follower wakes about
+			// once per lease; the leader only on state changes.
+			lease := c.cfg.Coordinator.Lease
+			wait = max(base.Add(max(c.node.heartbeat, lease-3*interval)).Sub(now)+time.Millisecond, interval)
 		}
 		timer.Reset(wait)
 		select {
