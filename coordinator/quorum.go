@@ -42,7 +42,9 @@ func (c *Coordinator) confirmLeaderless(ctx context.Context) {
 	for {
 		state := c.node.stateChanged()
 		wait := interval
-		if now := c.now(); c.node.leaderless(now) {
+		if now := c.now(); c.node.isLeader() {
+			wait = time.Minute // a state change wakes it
+		} else if c.node.leaderless(now) {
 			if c.askQuorum(ctx, interval, quorum) {
 				c.log.Debug("a quorum knows no leader: lease renewed")
 			}
@@ -50,7 +52,7 @@ func (c *Coordinator) confirmLeaderless(ctx context.Context) {
 			// Asking matters only shortly before the lease runs out:
 			// sleep until three questions before that (and at least until
 			// this node would be leaderless). An idle follower wakes about
-			// once per lease; the leader only on state changes.
+			// once per lease.
 			lease := c.cfg.Coordinator.Lease
 			wait = max(base.Add(max(c.node.heartbeat, lease-3*interval)).Sub(now)+time.Millisecond, interval)
 		}
