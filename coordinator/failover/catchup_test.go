@@ -157,6 +157,15 @@ func TestCatchUp(t *testing.T) {
 				db2.stallApply = 1
 			},
 			applied: "0-1-102", calls: []string{}},
+		{name: "switchover: the old writer's reads lose their connection once (mmm-notify's fence): read again",
+			setup: func(w *world, db1, db2, db3 *fakeDB) {
+				db1.write(1, 101)
+				db1.write(1, 102)
+				db2.io = dbctl.ThreadStopped
+				db1.lostOnce = map[string]bool{"BinlogGTIDState": true}
+				db2.lostOnce = map[string]bool{"ReplicaStatus": true}
+			},
+			applied: "0-1-102", calls: []string{"StartReplication IO_THREAD"}},
 		{name: "target beyond every reachable host: unrecoverable, not refused",
 			setup:   func(w *world, db1, db2, db3 *fakeDB) { db1.up = false },
 			target:  "0-1-105",

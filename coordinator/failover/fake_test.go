@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/gtid"
 )
@@ -60,6 +62,7 @@ type fakeDB struct {
 	readOnly      bool
 	semiM, semiR  bool
 	errs          map[string]error // by method name
+	lostOnce      map[string]bool  // by method name: the next call loses its connection
 	receivedExtra gtid.MariaDBPos  // received, beyond the source (set by tests)
 	mergeState    map[[2]uint32]uint64
 }
@@ -106,6 +109,10 @@ func (d *fakeDB) call(format string, args ...any) error {
 	}
 	if err := d.errs[name]; err != nil {
 		return err
+	}
+	if d.lostOnce[name] { // another fence killed the connection under it
+		delete(d.lostOnce, name)
+		return fmt.Errorf("dbctl: %s: %w", name, mysql.ErrInvalidConn)
 	}
 	d.replicate()
 	return nil

@@ -23,8 +23,25 @@ type history struct {
 	state []gtid.MariaDBGTID
 }
 
-// readHistory reads srv's GTID bookkeeping.
+// readHistory reads srv's GTID bookkeeping, once more at once when the
+// connection was killed under it (retryLost).
 func readHistory(ctx context.Context, srv Server) (history, error) {
+	return retryLost(func() (history, error) { return readHistoryOnce(ctx, srv) })
+}
+
+// retryLost runs read again, at once and once, when its connection was
+// killed under it (dbctl.ConnectionLost): in a switchover mmm-notify
+// fences the old writer while the catch-up reads it, and its kill rounds
+// take every session, ours too. Reads only: they are safe to repeat.
+func retryLost[T any](read func() (T, error)) (T, error) {
+	v, err := read()
+	if dbctl.ConnectionLost(err) {
+		return read()
+	}
+	return v, err
+}
+
+func readHistoryOnce(ctx context.Context, srv Server) (history, error) {
 	st, err := srv.GTIDState(ctx)
 	if err != nil {
 		return history{}, err

@@ -9,10 +9,10 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 )
 
-// replica reads SHOW SLAVE STATUS; nil without error when srv is no
-// replica.
+// replica reads SHOW SLAVE STATUS (again once if its connection was
+// killed under it, retryLost); nil without error when srv is no replica.
 func replica(ctx context.Context, srv Server) (*dbctl.ReplicaStatus, error) {
-	rs, err := srv.ReplicaStatus(ctx)
+	rs, err := retryLost(func() (*dbctl.ReplicaStatus, error) { return srv.ReplicaStatus(ctx) })
 	if errors.Is(err, dbctl.ErrNotReplica) {
 		return nil, nil
 	}
