@@ -43,17 +43,7 @@ func TestRepointFromDeadMaster(t *testing.T) {
 			e.forget("db1")
 			dead := failover.Node{Name: "db1"} // as the leader sees a host it may not dial
 
-			cres, err := e.r.CatchUp(ctxFor(t, time.Minute), failover.CatchUpRequest{
-				Candidate: e.node("db2"), Previous: dead, Others: []failover.Node{e.node("db3")}})
-			t.Logf("%s", cres)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pres, err := e.r.Promote(ctxFor(t, time.Minute), e.node("db2"))
-			t.Logf("%s", pres)
-			if err != nil {
-				t.Fatal(err)
-			}
+			promoteDB2(t, e, dead)
 			w.target.Store("db2")
 
 			start := time.Now()

@@ -26,6 +26,23 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 
 // TestFenceWriter: the fence kills the application's connection to the
 // writer and its writes are refused with 1290 afterwards.
+// promoteDB2 catches db2 up (db1 was the writer, seen as prev; db3 the
+// other replica) and promotes it, logging both results.
+func promoteDB2(t *testing.T, e *env, prev failover.Node) {
+	t.Helper()
+	cres, err := e.r.CatchUp(ctxFor(t, time.Minute), failover.CatchUpRequest{
+		Candidate: e.node("db2"), Previous: prev, Others: []failover.Node{e.node("db3")}})
+	t.Logf("%s", cres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := e.r.Promote(ctxFor(t, time.Minute), e.node("db2"))
+	t.Logf("%s", pres)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestFenceWriter(t *testing.T) {
 	e := newEnv(t, failover.Options{})
 	e.createAcks()
@@ -81,17 +98,7 @@ func TestManualFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	fenced := time.Now()
-	cres, err := e.r.CatchUp(ctxFor(t, time.Minute), failover.CatchUpRequest{
-		Candidate: e.node("db2"), Previous: e.node("db1"), Others: []failover.Node{e.node("db3")}})
-	t.Logf("%s", cres)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pres, err := e.r.Promote(ctxFor(t, time.Minute), e.node("db2"))
-	t.Logf("%s", pres)
-	if err != nil {
-		t.Fatal(err)
-	}
+	promoteDB2(t, e, e.node("db1"))
 	w.target.Store("db2") // keepalived moves the VIP
 	promoted := time.Now()
 	rres, err := e.r.Repoint(ctxFor(t, time.Minute), e.node("db3"), e.node("db2"))

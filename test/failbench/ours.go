@@ -46,7 +46,7 @@ func (ours) name() string { return "ours" }
 
 func (ours) describe() string {
 	return "mmm-keepalived: keepalived (VRRPv3, advert 0.1 s) tracking mmm-check (interval 1 s, fall 1) and the coordinator's track file, " +
-		"mmm-notify as notify hook, a coordinator per db host (check_period 1 s, trap_period 2 s)"
+		"mmm-notify as notify hook, a coordinator per db host (check_period 1 s, trap_period 2 s, lease 1 s)"
 }
 
 func (o ours) binDir() string { return o.bin }
