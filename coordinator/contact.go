@@ -21,12 +21,12 @@ type contactBook struct {
 	timers  map[string]*time.Timer
 	suspect time.Duration
 	onLapse func(peer string) // called from the timer's goroutine
-	now     func() time.Time
 }
 
-func newContactBook(suspect time.Duration, now func() time.Time) *contactBook {
-	return &contactBook{last: map[string]time.Time{}, timers: map[string]*time.Timer{},
-		suspect: suspect, now: now}
+// newContactBook returns a book whose peers lapse after suspect. It runs
+// on the wall clock: its timers are real.
+func newContactBook(suspect time.Duration) *contactBook {
+	return &contactBook{last: map[string]time.Time{}, timers: map[string]*time.Timer{}, suspect: suspect}
 }
 
 // setLapse sets the function called when a peer has been silent for the
@@ -41,7 +41,7 @@ func (b *contactBook) setLapse(f func(peer string)) {
 func (b *contactBook) touch(peer string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.last[peer] = b.now()
+	b.last[peer] = time.Now()
 	b.armLocked(peer)
 }
 
@@ -67,7 +67,7 @@ func (b *contactBook) armLocked(peer string) {
 func (b *contactBook) reset(peers []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.now()
+	now := time.Now()
 	clear(b.last)
 	for _, p := range peers {
 		b.last[p] = now

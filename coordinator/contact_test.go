@@ -11,7 +11,7 @@ import (
 // that falls silent lapses once, after the threshold; reset counts every
 // peer as heard from now; stop disarms.
 func TestContactBookLapse(t *testing.T) {
-	b := newContactBook(40*time.Millisecond, time.Now)
+	b := newContactBook(40 * time.Millisecond)
 	lapsed := make(chan string, 8)
 	b.setLapse(func(p string) { lapsed <- p })
 	start := time.Now()
@@ -61,7 +61,7 @@ func TestContactTransport(t *testing.T) {
 			rpc.Respond(&raft.AppendEntriesResponse{Success: true}, nil)
 		}
 	}()
-	book := newContactBook(time.Hour, time.Now)
+	book := newContactBook(time.Hour)
 	ct := newContactTransport(a, book)
 	var resp raft.AppendEntriesResponse
 	if err := ct.AppendEntries("b", addrB, &raft.AppendEntriesRequest{}, &resp); err != nil {

@@ -141,7 +141,7 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 	if !ok {
 		return nil, fmt.Errorf("coordinator: raft transport %T does not support pre-vote", trans)
 	}
-	contacts := newContactBook(suspectAfter(conf.HeartbeatTimeout), time.Now)
+	contacts := newContactBook(suspectAfter(conf.HeartbeatTimeout))
 	trans = newContactTransport(tt, contacts)
 	// The leader reads back every entry it sends: keep the recent ones in
 	// memory instead of a bolt read transaction per AppendEntries.
@@ -268,10 +268,7 @@ func (n *node) others() []string {
 // peerReachable reports whether the leader has heard from peer within
 // `within` (on the leader; elsewhere every peer counts as reachable).
 func (n *node) peerReachable(peer string, now time.Time, within time.Duration) bool {
-	if peer == n.id || !n.isLeader() {
-		return true
-	}
-	last := n.contacts.lastContact(peer)
+	last := n.peerSilentSince(peer)
 	return last.IsZero() || now.Sub(last) <= within
 }
 

@@ -42,7 +42,8 @@ func (c *Coordinator) confirmLeaderless(ctx context.Context) {
 	for {
 		state := c.node.stateChanged()
 		wait := interval
-		if now := c.now(); c.node.isLeader() {
+		// raft's clock, not Options.Now: LastContact is wall-clock time.
+		if now := time.Now(); c.node.isLeader() {
 			wait = time.Minute // a state change wakes it
 		} else if c.node.leaderless(now) {
 			if c.askQuorum(ctx, interval, quorum) {
@@ -109,5 +110,5 @@ func (c *Coordinator) askPeer(ctx context.Context, p Peer) (peerStatus, error) {
 
 // status is this node's answer to a peer's question.
 func (c *Coordinator) status() peerStatus {
-	return peerStatus{Leaderless: c.node.leaderless(c.now())}
+	return peerStatus{Leaderless: c.node.leaderless(time.Now())}
 }

@@ -39,57 +39,42 @@ func (c *Coordinator) watchSilence(ctx context.Context, results chan<- hostRound
 		}
 	}
 	lease := c.cfg.Coordinator.Lease
-	probing := map[string]bool{}
-	done := make(chan string)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
+		var p string
 		select {
 		case <-ctx.Done():
 			return
-		case p := <-done:
-			delete(probing, p)
-		case p := <-lapses:
-			last := c.node.peerSilentSince(p)
-			if probing[p] || last.IsZero() || !slices.ContainsFunc(c.spec.Hosts, func(h fsm.HostSpec) bool { return h.Name == p }) {
-				continue
-			}
-			probing[p] = true
-			c.log.Warn("a coordinator fell silent: probing its host now", "host", p,
-				"silent", time.Since(last).Round(time.Millisecond), "lost_in", time.Until(last.Add(lostAfter(lease))).Round(time.Millisecond))
-			// The round at lostAfter must not wait for the probe (a silent
-			// coordinator alone moves the roles: agent down), nor be
-			// merged into a round that began earlier (urgent coalesces).
-			lostAt := time.AfterFunc(time.Until(last.Add(lostAfter(lease)+lostSlack)), func() {
-				select {
-				case lost <- struct{}{}:
-				default: // full: a round is due anyway
-				}
-			})
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := c.probeChecks(ctx, p, []fsm.Check{fsm.CheckPing})
-				select {
-				case results <- r:
-					poke()
-				case <-ctx.Done():
-					lostAt.Stop()
-					return
-				}
-				// One probe per silence, and lostAt fires first; the
-				// host's own loop goes on.
-				select {
-				case <-time.After(time.Until(last.Add(lostAfter(lease) + 2*lostSlack))):
-				case <-ctx.Done():
-					lostAt.Stop()
-					return
-				}
-				select {
-				case done <- p:
-				case <-ctx.Done():
-				}
-			}()
+		case p = <-lapses:
 		}
+		// The book lapses once per silence (an answer re-arms it), so
+		// this runs once per silence too.
+		last := c.node.peerSilentSince(p)
+		if last.IsZero() || !slices.ContainsFunc(c.spec.Hosts, func(h fsm.HostSpec) bool { return h.Name == p }) {
+			continue
+		}
+		c.log.Warn("a coordinator fell silent: probing its host now", "host", p,
+			"silent", time.Since(last).Round(time.Millisecond), "lost_in", time.Until(last.Add(lostAfter(lease))).Round(time.Millisecond))
+		// The round at lostAfter must not wait for the probe (a silent
+		// coordinator alone moves the roles: agent down), nor be merged
+		// into a round that began earlier (urgent coalesces). Firing after
+		// the term ended is harmless: nobody reads lost any more.
+		time.AfterFunc(time.Until(last.Add(lostAfter(lease)+lostSlack)), func() {
+			select {
+			case lost <- struct{}{}:
+			default: // full: a round is due anyway
+			}
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := c.probeChecks(ctx, p, []fsm.Check{fsm.CheckPing})
+			select {
+			case results <- r:
+				poke()
+			case <-ctx.Done():
+			}
+		}()
 	}
 }
