@@ -226,7 +226,11 @@ func TestLabLeaderKilled(t *testing.T) {
 	}
 	next := agreedLeader(t, 15*time.Second, rest...)
 	t.Logf("leader %s killed; %s leads after %v", leader, next, time.Since(start).Round(time.Millisecond))
-	time.Sleep(300 * time.Millisecond) // the new leader's heartbeats reach the writer
+	if writer != "" && writer != leader {
+		// Watch until the writer itself follows the new leader: from then
+		// on its lease runs from that leader's heartbeats.
+		poll(5*time.Second, func() bool { s, ok := snapshot(t, writer); return ok && s.Leader == next })
+	}
 	close(watch)
 	if d, closed := <-closedAt; closed {
 		t.Errorf("the writer %s's track file closed %v into the election: its lease ran out before a new leader spoke", writer, d.Round(time.Millisecond))
