@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,56 +17,6 @@ import (
 )
 
 var dbHosts = []string{"db1", "db2", "db3"}
-
-// client talks to host's coordinator over its API socket.
-func client(host string) *api.Client {
-	c, err := api.NewClient(api.ClientOptions{Socket: filepath.Join(theLab.StateDir(), host, "mmm.sock")})
-	if err != nil {
-		panic(err) // a socket path is always a valid option
-	}
-	return c
-}
-
-// leaderSnapshot reads the committed state from the raft leader (the only
-// node with MySQL observations); ok is false when no node names a leader
-// that answers.
-func leaderSnapshot() (api.Snapshot, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, h := range dbHosts {
-		s, err := client(h).Snapshot(ctx)
-		if err != nil || s.Leader == "" {
-			continue
-		}
-		if s.Leader == h {
-			return s, true
-		}
-		if ls, err := client(s.Leader).Snapshot(ctx); err == nil && ls.Leader == s.Leader {
-			return ls, true
-		}
-	}
-	return api.Snapshot{}, false
-}
-
-// waitState polls the leader's state every 50 ms until cond holds.
-func waitState(t *testing.T, limit time.Duration, what string, cond func(s api.Snapshot) bool) api.Snapshot {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	var last api.Snapshot
-	for {
-		s, ok := leaderSnapshot()
-		if ok {
-			last = s
-			if cond(s) {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s; last state (leader %s):\n%s", limit, what, last.Leader, show(last))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 // command runs an mmm_control command through the leader; a refusal
 // (OK false) comes back as an error too.
@@ -243,3 +192,10 @@ var (
 	stateOf  = lab.StateOf
 	writerOf = lab.WriterOf
 )
+
+func client(host string) *api.Client       { return theLab.Client(host) }
+func leaderSnapshot() (api.Snapshot, bool) { return theLab.LeaderSnapshot() }
+func waitState(t *testing.T, limit time.Duration, what string, cond func(api.Snapshot) bool) api.Snapshot {
+	t.Helper()
+	return theLab.WaitState(t, limit, what, cond)
+}

@@ -85,54 +85,6 @@ func apiURL(host string) string {
 	return fmt.Sprintf("http://%s:9991", h.Addr)
 }
 
-// client talks to host's coordinator over its API socket (the tests'
-// own look at the state, beside the binary under test).
-func client(host string) *api.Client {
-	c, err := api.NewClient(api.ClientOptions{Socket: filepath.Join(theLab.StateDir(), host, "mmm.sock")})
-	if err != nil {
-		panic(err) // a socket path is always a valid option
-	}
-	return c
-}
-
-// leaderSnapshot reads the committed state from the raft leader.
-func leaderSnapshot() (api.Snapshot, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, h := range dbHosts {
-		s, err := client(h).Snapshot(ctx)
-		if err != nil || s.Leader == "" {
-			continue
-		}
-		if s.Leader == h {
-			return s, true
-		}
-		if ls, err := client(s.Leader).Snapshot(ctx); err == nil && ls.Leader == s.Leader {
-			return ls, true
-		}
-	}
-	return api.Snapshot{}, false
-}
-
-// waitState polls the leader's state every 50 ms until cond holds.
-func waitState(t *testing.T, limit time.Duration, what string, cond func(s api.Snapshot) bool) api.Snapshot {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	var last api.Snapshot
-	for {
-		if s, ok := leaderSnapshot(); ok {
-			last = s
-			if cond(s) {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s; last state (leader %s):\n%s", limit, what, last.Leader, show(last))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // readerIPs returns the reader IPs the state gives host.
 func readerIPs(s api.Snapshot, host string) []string {
 	var out []string
@@ -353,3 +305,10 @@ var (
 	stateOf  = lab.StateOf
 	writerOf = lab.WriterOf
 )
+
+func client(host string) *api.Client       { return theLab.Client(host) }
+func leaderSnapshot() (api.Snapshot, bool) { return theLab.LeaderSnapshot() }
+func waitState(t *testing.T, limit time.Duration, what string, cond func(api.Snapshot) bool) api.Snapshot {
+	t.Helper()
+	return theLab.WaitState(t, limit, what, cond)
+}
