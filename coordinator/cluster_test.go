@@ -93,7 +93,10 @@ type testCluster struct {
 	execs  map[string]map[string]Executor
 	cut    map[string]bool // isolated hosts: their status questions go nowhere
 	noAsk  bool            // nobody answers status questions
-	mu     sync.Mutex
+	// transfer: Options.LeadershipTransfer (off: a stop is a crash, no
+	// handoff).
+	transfer bool
+	mu       sync.Mutex
 }
 
 func newTestCluster(t *testing.T, execs map[string]map[string]Executor) *testCluster {
@@ -102,8 +105,8 @@ func newTestCluster(t *testing.T, execs map[string]map[string]Executor) *testClu
 }
 
 // newTestClusterWith is newTestCluster with the configuration changed by
-// mutate first.
-func newTestClusterWith(t *testing.T, execs map[string]map[string]Executor, mutate func(*config.Config)) *testCluster {
+// mutate first and the harness by opts.
+func newTestClusterWith(t *testing.T, execs map[string]map[string]Executor, mutate func(*config.Config), opts ...func(*testCluster)) *testCluster {
 	t.Helper()
 	cfg := testConfig(t, t.TempDir())
 	if mutate != nil {
@@ -117,12 +120,8 @@ func newTestClusterWith(t *testing.T, execs map[string]map[string]Executor, muta
 		tc.trans[h.Name] = tr
 		tc.stores[h.Name] = InmemStores()
 	}
-	for a, ta := range tc.trans {
-		for b, tb := range tc.trans {
-			if a != b {
-				ta.Connect(tb.LocalAddr(), tb)
-			}
-		}
+	for _, o := range opts {
+		o(tc)
 	}
 	for _, h := range cfg.Hosts {
 		tc.start(h.Name)
@@ -139,9 +138,21 @@ func newTestClusterWith(t *testing.T, execs map[string]map[string]Executor, muta
 func (tc *testCluster) start(host string) *Coordinator {
 	tc.t.Helper()
 	st := tc.stores[host]
+	tc.mu.Lock()
+	if !tc.cut[host] {
+		// A restarted process dials its peers again; closing the
+		// transport at shutdown dropped them.
+		for h, tr := range tc.trans {
+			if h != host && !tc.cut[h] {
+				tc.trans[host].Connect(tr.LocalAddr(), tr)
+				tr.Connect(tc.trans[host].LocalAddr(), tc.trans[host])
+			}
+		}
+	}
+	tc.mu.Unlock()
 	log := slog.New(slog.NewTextHandler(testWriter{tc.t, host}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	c, err := New(Options{Config: tc.cfg, Host: host, Logger: log, Prober: tc.world, Inspector: tc.world,
-		Executors: tc.execs[host], Retry: RetryPolicy{Backoff: 50 * time.Millisecond},
+		Executors: tc.execs[host], Retry: RetryPolicy{Backoff: 50 * time.Millisecond}, LeadershipTransfer: tc.transfer,
 		Transport: tc.trans[host], Stores: &st, Send: tc.send,
 		AskPeer: func(ctx context.Context, peer string) (peerStatus, error) { return tc.ask(ctx, host, peer) },
 		Uptime:  func() (float64, error) { return 1000, nil },

@@ -189,7 +189,8 @@ func closeStores(st Stores) {
 }
 
 // Run runs the coordinator until ctx ends, then shuts it down: the track
-// file is closed first, then raft stops. It returns raft's shutdown error.
+// file is closed first, a leadership is handed over (handOff), then raft
+// stops. It returns raft's shutdown error.
 func (c *Coordinator) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	run := func(f func(context.Context)) {
@@ -208,7 +209,8 @@ func (c *Coordinator) Run(ctx context.Context) error {
 		run(c.readers.run)
 	}
 	<-ctx.Done()
-	wg.Wait()
+	wg.Wait() // the monitor stopped and the track file closed first
+	c.handOff()
 	c.client.Close()
 	if c.opts.Inspector != nil {
 		if cl, ok := c.opts.Inspector.(interface{ Close() error }); ok {
@@ -298,22 +300,7 @@ func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
 	if c.spec.ActiveMasterRole == "" || v.State.Owner(c.spec.ActiveMasterRole) != c.host {
 		return false
 	}
-	var target *Peer
-	for _, preferNonMaster := range []bool{true, false} {
-		for i, p := range c.peers {
-			if p.ID == c.host || !c.node.peerReachable(p.ID, c.now(), c.cfg.Coordinator.Lease/4) {
-				continue
-			}
-			if preferNonMaster && c.canBeWriter(p.ID) {
-				continue
-			}
-			target = &c.peers[i]
-			break
-		}
-		if target != nil {
-			break
-		}
-	}
+	target := c.transferTarget()
 	if target == nil {
 		return false
 	}
@@ -325,6 +312,56 @@ func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
 	}()
 	return true
 }
+
+// transferTarget picks the member to hand the leadership to: a reachable
+// one, preferably a host that cannot be writer. nil: none is reachable.
+func (c *Coordinator) transferTarget() *Peer {
+	for _, preferNonMaster := range []bool{true, false} {
+		for i, p := range c.peers {
+			if p.ID == c.host || !c.node.peerReachable(p.ID, c.now(), c.cfg.Coordinator.Lease/4) {
+				continue
+			}
+			if preferNonMaster && c.canBeWriter(p.ID) {
+				continue
+			}
+			return &c.peers[i]
+		}
+	}
+	return nil
+}
+
+// handOff, at shutdown, hands a leadership this node holds to another
+// member, so that a planned stop (an upgrade, a restart) costs the
+// cluster no election: the others would wait a heartbeat timeout or two
+// before electing, with no monitor meanwhile. Bounded by handOffTimeout;
+// a failed handoff only means that election.
+func (c *Coordinator) handOff() {
+	if !c.opts.LeadershipTransfer || !c.node.isLeader() {
+		return
+	}
+	target := c.transferTarget()
+	if target == nil {
+		return
+	}
+	start := time.Now()
+	f := c.node.raft.LeadershipTransferToServer(raft.ServerID(target.ID), raft.ServerAddress(target.Address))
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			c.log.Warn("handing the leadership over at shutdown failed", "to", target.ID, "err", err)
+			return
+		}
+		c.log.Info("handed the leadership over at shutdown", "to", target.ID, "took", time.Since(start).Round(time.Millisecond))
+	case <-time.After(handOffTimeout):
+		c.log.Warn("handing the leadership over at shutdown: no answer in time", "to", target.ID, "timeout", handOffTimeout)
+	}
+}
+
+// handOffTimeout bounds the handoff so that SIGTERM still ends within
+// 5 s (systemd's stop timeout is longer; the budget is not).
+const handOffTimeout = 2 * time.Second
 
 func (c *Coordinator) canBeWriter(host string) bool {
 	if r := c.cfg.WriterRole(); r != nil {

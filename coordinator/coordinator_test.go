@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
 func hostState(c *Coordinator, host string) fsm.HostState {
@@ -119,10 +122,11 @@ func TestLeaderKilled(t *testing.T) {
 		t.Fatalf("set_offline db3: %+v", r)
 	}
 	old := l.Host()
-	tc.kill(old)
 	start := time.Now()
+	tc.kill(old)
+	stopped := time.Since(start)
 	nl := tc.leader()
-	t.Logf("new leader %s after %v", nl.Host(), time.Since(start))
+	t.Logf("the leader stopped in %v; new leader %s %v after the kill began", stopped, nl.Host(), time.Since(start))
 	if nl.Host() == old {
 		t.Fatalf("the killed node %s leads", old)
 	}
@@ -136,10 +140,46 @@ func TestLeaderKilled(t *testing.T) {
 	if r := command(t, nl, "set_online db3"); !r.OK {
 		t.Fatalf("set_online db3 on the new leader: %+v", r)
 	}
+	// Caught up = has what was committed before it came back. Not
+	// "applied the leader's index": the leader keeps committing a round
+	// every check period, and a follower learns the commit index of an
+	// entry only with the next one, so it is one behind most of the time.
+	want := nl.Replica().Applied()
 	back := tc.start(old)
 	eventually(t, 10*time.Second, "the restarted node catches up", func() bool {
-		return back.Replica().Applied() >= nl.Replica().Applied() && hostState(back, "db3") == fsm.StateOnline
+		return back.Replica().Applied() >= want && hostState(back, "db3") == fsm.StateOnline
 	})
+}
+
+// TestStopHandsLeadershipOver: a leader that is stopped (not killed)
+// hands the leadership to another member before raft stops, preferring a
+// host that cannot be writer. The followers' heartbeat timeout is 5 s
+// here, so a leader within 2 s of the stop can only come from the
+// handoff, not from an election.
+func TestStopHandsLeadershipOver(t *testing.T) {
+	tc := newTestClusterWith(t, nil, func(c *config.Config) {
+		c.Coordinator.RaftHeartbeatTimeout = 5 * time.Second
+		c.Coordinator.RaftElectionTimeout = 5 * time.Second
+		c.Coordinator.Lease = 20 * time.Second
+	}, func(tc *testCluster) { tc.transfer = true })
+	l := tc.leader()
+	if l.Host() == "db3" {
+		// Only a master leader has a preferred target: db3, the one
+		// host that cannot be writer.
+		if err := l.node.raft.LeadershipTransferToServer("db1", raft.ServerAddress(tc.cfg.Host("db1").RaftAddress)).Error(); err != nil {
+			t.Fatal(err)
+		}
+		l = tc.leader()
+	}
+	old := l.Host()
+	start := time.Now()
+	tc.kill(old)
+	var nl *Coordinator
+	eventually(t, 2*time.Second, "a new leader (an election would take ≥ 5 s)", func() bool {
+		nl = tc.node("db3")
+		return nl != nil && nl.IsLeader()
+	})
+	t.Logf("%s stopped; db3 leads %v after the stop began", old, time.Since(start).Round(time.Millisecond))
 }
 
 // blockingExecutor blocks every promote until released (all nodes share

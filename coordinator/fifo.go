@@ -109,16 +109,25 @@ func (r *fifoReader) open() (*os.File, error) {
 }
 
 // read reads lines until ctx ends or the path names another fifo. A fifo
-// opened non-blocking is pollable, so read deadlines work on it.
+// opened non-blocking is pollable, so read deadlines work on it: the end
+// of ctx sets one in the past, which wakes the read at once (a shutdown
+// must not wait out a poll, nor keep raft going meanwhile).
 func (r *fifoReader) read(ctx context.Context, f *os.File) {
+	stop := context.AfterFunc(ctx, func() { _ = f.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
 	var buf []byte
 	chunk := make([]byte, 4096)
-	for ctx.Err() == nil {
-		poll := r.poll
-		if poll <= 0 {
-			poll = fifoPoll
-		}
+	poll := r.poll
+	if poll <= 0 {
+		poll = fifoPoll
+	}
+	for {
+		// Deadline first, then ctx: a cancel after the check sets its
+		// past deadline after this one.
 		_ = f.SetReadDeadline(time.Now().Add(poll))
+		if ctx.Err() != nil {
+			return
+		}
 		n, err := f.Read(chunk)
 		buf = append(buf, chunk[:n]...)
 		for {

@@ -196,6 +196,26 @@ func TestFifoReader(t *testing.T) {
 	})
 }
 
+// TestFifoReaderStopsAtCancel: the end of the context wakes a read that
+// waits on an idle fifo; shutdown does not wait out the poll (it once
+// held a leaving leader's raft up for 5 s with its monitor stopped).
+func TestFifoReaderStopsAtCancel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vrrp.fifo")
+	r := fifoReader{path: path, onLine: func(string) {}, warn: func(m string, err error) { t.Logf("%s: %v", m, err) },
+		poll: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.run(ctx) }()
+	eventually(t, 5*time.Second, "the fifo exists", func() bool { _, err := os.Stat(path); return err == nil })
+	time.Sleep(20 * time.Millisecond) // into the read
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reader still runs 10 s after the cancel (poll 1 h)")
+	}
+}
+
 func TestVRRPState(t *testing.T) {
 	tests := []struct {
 		line string

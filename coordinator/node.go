@@ -85,7 +85,7 @@ func raftConfig(id string, t RaftTiming, log *slog.Logger) (*raft.Config, error)
 	// next entry (the monitor proposes one per check period, and the
 	// dispatcher flushes after a writer gate changed) or, without one,
 	// after CommitTimeout..2×CommitTimeout. raft's default of 50 ms costs
-	// 10-20 idle RPCs per second and follower; 250 ms keeps the idle
+	// 10-20 idle RPCs per second and follower; 500 ms keeps the idle
 	// cost low (the footprint benchmark) at no cost to failover.
 	c.CommitTimeout = 500 * time.Millisecond
 	c.SnapshotThreshold = 1024
