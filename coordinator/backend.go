@@ -19,7 +19,8 @@ var _ api.Backend = (*Coordinator)(nil)
 
 // Snapshot returns the committed state as this node sees it, with the
 // raft membership. Hosts (the leader's latest inspection of every host)
-// is filled on the leader only; a follower says so in Warnings.
+// is filled on the leader only; a follower names the leader's API
+// instead (LeaderAPI), where the API server fetches them.
 func (c *Coordinator) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	v := c.replica.View()
 	leader := c.Leader()
@@ -42,7 +43,9 @@ func (c *Coordinator) Snapshot(ctx context.Context) (api.Snapshot, error) {
 		}
 		c.obsMu.Unlock()
 	default:
-		s.Warnings = append(s.Warnings, fmt.Sprintf("MySQL observations are kept by the leader; ask %s", leader))
+		if h := c.cfg.Host(leader); h != nil {
+			s.LeaderAPI = h.APIAddress
+		}
 	}
 	if !c.node.leaseOK(c.now(), c.cfg.Coordinator.Lease) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("no contact with a raft leader within the lease (%v)", c.cfg.Coordinator.Lease))

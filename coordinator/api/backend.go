@@ -52,16 +52,19 @@ var ErrNoLeader = errors.New("no raft leader")
 
 // Snapshot is one node's view of the cluster.
 type Snapshot struct {
-	Node     string    // the host whose coordinator answered
-	Leader   string    // the raft leader's host name; "" when unknown
-	Term     uint64    // raft term
-	Applied  uint64    // raft index applied to the state
-	Members  []Member  // raft configuration
-	Spec     fsm.Spec  // the cluster as configured (for rendering)
-	State    fsm.State // the committed MMM state
-	Hosts    []HostObs `json:",omitempty"` // the leader's latest observations per host
-	Taken    time.Time // when this node built the snapshot
-	Warnings []string  `json:",omitempty"`
+	Node    string    // the host whose coordinator answered
+	Leader  string    // the raft leader's host name; "" when unknown
+	Term    uint64    // raft term
+	Applied uint64    // raft index applied to the state
+	Members []Member  // raft configuration
+	Spec    fsm.Spec  // the cluster as configured (for rendering)
+	State   fsm.State // the committed MMM state
+	Hosts   []HostObs `json:",omitempty"` // the leader's latest observations per host
+	// LeaderAPI is the leader's TCP API address, on a follower that
+	// knows it: show and status fetch the leader's Hosts from there.
+	LeaderAPI string    `json:",omitempty"`
+	Taken     time.Time // when this node built the snapshot
+	Warnings  []string  `json:",omitempty"`
 }
 
 // Member is one raft voter.

@@ -75,6 +75,48 @@ func TestForwardToLeader(t *testing.T) {
 	}
 }
 
+// TestFollowerShowsLeaderObservations: status and show on a follower
+// carry the leader's observations of the hosts' MySQL (only the leader
+// probes); when the leader cannot be asked, they say so and why.
+func TestFollowerShowsLeaderObservations(t *testing.T) {
+	c := newCluster(t)
+	c.leader.SetObservation(api.HostObs{Host: "db3", Reachable: true, Master: "db1"})
+	ctx := ctxT(t)
+	st, err := c.client.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, h := range st.Hosts {
+		if h.Host == "db3" {
+			found = h.Obs != nil && h.Obs.Master == "db1"
+		}
+	}
+	if !found || len(st.Warnings) != 0 {
+		t.Errorf("follower status = hosts %+v warnings %q, want the leader's db3 (master db1), no warning", st.Hosts, st.Warnings)
+	}
+	snap, err := c.client.Snapshot(ctx)
+	if err != nil || len(snap.Hosts) != 3 || snap.Node != "db2" {
+		t.Errorf("follower show = node %s, %d hosts, %v; want db2 with the leader's 3", snap.Node, len(snap.Hosts), err)
+	}
+
+	// The leader's API refuses connections.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	c.follower.SetLeader("db2", "db1", dead)
+	st, err = c.client.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Warnings) != 1 || !strings.HasPrefix(st.Warnings[0], "MySQL observations are kept by the leader db1; asking it failed: ") {
+		t.Errorf("status with the leader unreachable: warnings %q", st.Warnings)
+	}
+}
+
 func TestNoLeader(t *testing.T) {
 	c := newCluster(t)
 	c.follower.SetLeader("db2", "", "")

@@ -60,11 +60,52 @@ func (s *Server) handlePing(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleShow(w http.ResponseWriter, r *http.Request) {
-	s.snapshot(w, r, func(snap Snapshot) { writeJSON(w, http.StatusOK, snap) })
+	s.snapshot(w, r, func(snap Snapshot) {
+		s.leaderObservations(r, &snap)
+		writeJSON(w, http.StatusOK, snap)
+	})
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
-	s.snapshot(w, r, func(snap Snapshot) { writeJSON(w, http.StatusOK, StatusOf(snap)) })
+	s.snapshot(w, r, func(snap Snapshot) {
+		s.leaderObservations(r, &snap)
+		writeJSON(w, http.StatusOK, StatusOf(snap))
+	})
+}
+
+// leaderAskTimeout bounds fetching the leader's observations: a dead
+// leader must not hold `mmmctl status` for the whole request timeout.
+const leaderAskTimeout = 2 * time.Second
+
+// leaderObservations fills a follower's snapshot with the leader's
+// observations of every host's MySQL (only the leader probes), so that
+// show and status read the same on every node. When the leader cannot
+// be asked, the snapshot says so and why.
+func (s *Server) leaderObservations(r *http.Request, snap *Snapshot) {
+	if len(snap.Hosts) > 0 || snap.Leader == "" || snap.Leader == snap.Node || r.Header.Get(headerForwarded) != "" {
+		return
+	}
+	why := "its API address is not known here"
+	if snap.LeaderAPI != "" {
+		why = "" // set below on failure
+		ctx, cancel := context.WithTimeout(r.Context(), leaderAskTimeout)
+		defer cancel()
+		c, err := s.forwardClient(snap.LeaderAPI)
+		var ls Snapshot
+		if err == nil {
+			ls, err = c.Snapshot(ctx)
+		}
+		switch {
+		case err != nil:
+			why = err.Error()
+		case ls.Node != ls.Leader:
+			why = fmt.Sprintf("%s no longer leads (ask again)", ls.Node)
+		default:
+			snap.Hosts = ls.Hosts
+			return
+		}
+	}
+	snap.Warnings = append(snap.Warnings, fmt.Sprintf("MySQL observations are kept by the leader %s; asking it failed: %s", snap.Leader, why))
 }
 
 func (s *Server) handleChecks(w http.ResponseWriter, r *http.Request) {

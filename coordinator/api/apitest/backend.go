@@ -213,7 +213,13 @@ func (b *Backend) Snapshot(ctx context.Context) (api.Snapshot, error) {
 			Voter: true, Leader: h == b.leader})
 	}
 	snap := api.Snapshot{Node: b.node, Leader: b.leader, Term: 3, Applied: b.index, Members: members,
-		Spec: b.m.Spec(), State: b.m.State(), Hosts: append([]api.HostObs(nil), b.obs...), Taken: b.now}
+		Spec: b.m.Spec(), State: b.m.State(), Taken: b.now}
+	// Only the leader observes MySQL; a follower names the leader's API.
+	if b.leader == b.node {
+		snap.Hosts = append([]api.HostObs(nil), b.obs...)
+	} else {
+		snap.LeaderAPI = b.leaderAPI
+	}
 	if b.leader == "" {
 		snap.Warnings = append(snap.Warnings, "no raft leader: this state may be stale")
 	}
