@@ -36,7 +36,13 @@ func (s *step) probe(p Probe) {
 		if c.Trap == TrapOK {
 			return
 		}
-		if c.Trap != TrapFailing { // a failure shorter than trap_period recovers silently
+		// A failure shorter than trap_period recovers silently, as in
+		// MMM, but only over a stored OK. MMM assumes one; after a
+		// reported failure, an UNKNOWN and a new short failure the
+		// stored result is that reported failure, and MMM kept it for
+		// good: the host stayed failed with its check passing (lab: a
+		// master's rep_threads after a network outage).
+		if c.Trap != TrapFailing || !c.OK {
 			s.log(LevelInfo, "Check '%s' on '%s' is ok!", name, host)
 			c.store(true, p.Message, s.now)
 		}

@@ -41,6 +41,14 @@ func TestTrap(t *testing.T) {
 		{"UNKNOWN twice warns once, keeps the status", 0,
 			[]probe{{0, ResultUnknown}, {1 * time.Second, ResultUnknown}},
 			true, []string{"in unknown state"}},
+		// MMM's silent recovery assumes the stored result is OK; here it
+		// is the reported failure, so MMM would keep it for good (seen
+		// in the lab: a master's rep_threads stuck failed after a
+		// network outage, set_online refused while replication ran).
+		{"a short failure after a reported one and an UNKNOWN recovers loudly", 10 * time.Second,
+			[]probe{{0, ResultFailed}, {10 * time.Second, ResultFailed}, {11 * time.Second, ResultUnknown},
+				{12 * time.Second, ResultFailed}, {13 * time.Second, ResultOK}, {14 * time.Second, ResultOK}},
+			true, []string{"has failed for 10 seconds!", "in unknown state", "Check 'mysql' on 'db3' is ok!"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
