@@ -285,7 +285,7 @@ func redundant(st *fsm.State, x fsm.Input) bool {
 		c := h.Checks[v.Check-1]
 		switch v.Result {
 		case fsm.ResultOK:
-			return c.Trap == fsm.TrapOK && v.Check != fsm.CheckMySQL
+			return c.Trap == fsm.TrapOK && c.OK && v.Check != fsm.CheckMySQL
 		case fsm.ResultFailed:
 			return c.Trap == fsm.TrapReported
 		case fsm.ResultUnknown:

@@ -35,6 +35,11 @@ func TestNovel(t *testing.T) {
 			t.Errorf("%s: kept %v, want %v", tt.name, got, tt.keep)
 		}
 	}
+	// A state kept by an older version: trap OK over a stored failure.
+	st.Host("db2").Checks[fsm.CheckRepThreads-1] = fsm.CheckStatus{Known: true, Trap: fsm.TrapOK, Message: "ERROR: x"}
+	if len(novel(&st, []fsm.Input{fsm.Probe{Host: "db2", Check: fsm.CheckRepThreads, Result: fsm.ResultOK}})) != 1 {
+		t.Error("an OK over a stored failure was dropped")
+	}
 	fresh := newFeeder(t).r.View().State
 	if len(novel(&fresh, []fsm.Input{fsm.Probe{Host: "db1", Check: fsm.CheckPing, Result: fsm.ResultOK}})) != 1 {
 		t.Error("an initial check was dropped before startup")

@@ -33,7 +33,7 @@ func (s *step) probe(p Probe) {
 		if p.Check == CheckMySQL { // only the evidence fast path needs it
 			c.LastOK = s.now
 		}
-		if c.Trap == TrapOK {
+		if c.Trap == TrapOK && c.OK { // (a state kept by an older version may have TrapOK over a failure)
 			return
 		}
 		// A failure shorter than trap_period recovers silently, as in

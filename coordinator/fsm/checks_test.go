@@ -73,6 +73,23 @@ func TestTrap(t *testing.T) {
 	}
 }
 
+// TestTrapOKOverStoredFailure: a state kept by a version with the
+// silent-recovery flaw (trap OK, a failure stored) heals at the next OK.
+func TestTrapOKOverStoredFailure(t *testing.T) {
+	m, now := steady(t, nil)
+	c := m.st.Host("db3").check(CheckRepThreads)
+	c.store(false, "ERROR: Replication is broken", now)
+	c.Trap = TrapOK
+	s := &step{spec: &m.spec, st: &m.st, now: now.Add(time.Second)}
+	s.probe(Probe{Host: "db3", Check: CheckRepThreads, Result: ResultOK})
+	if !m.st.Host("db3").ok(CheckRepThreads) {
+		t.Errorf("rep_threads still stored failed after an OK")
+	}
+	if len(s.out.Events) != 1 || !strings.Contains(s.out.Events[0].Text, "Check 'rep_threads' on 'db3' is ok!") {
+		t.Errorf("events %q, want the recovery logged", eventText(s.out))
+	}
+}
+
 func TestProbeIgnoresGarbage(t *testing.T) {
 	m, now := steady(t, nil)
 	before := m.State()
