@@ -119,8 +119,9 @@ func ready(t *testing.T) {
 }
 
 // steady waits until every host is ONLINE, a writer holds the writer VIP
-// alone and nothing is pending; it returns the writer and the other
-// master.
+// alone, nothing is pending, and replication runs as MMM has it: the
+// masters from each other, db3 from the writer (read from the servers,
+// not the leader's view); it returns the writer and the other master.
 func steady(t *testing.T) (writer, peer string) {
 	t.Helper()
 	s := waitState(t, 60*time.Second, "every host ONLINE, nothing pending", func(s api.Snapshot) bool {
@@ -143,6 +144,9 @@ func steady(t *testing.T) (writer, peer string) {
 		h, _ := theLab.VIPHolders(lab.WriterVIP)
 		t.Fatalf("the writer VIP is on %v, want %s alone", h, writer)
 	}
+	waitReplicates(t, writer, peer, 30*time.Second)
+	waitReplicates(t, peer, writer, 30*time.Second)
+	waitReplicates(t, "db3", writer, 30*time.Second)
 	return writer, peer
 }
 
