@@ -314,20 +314,34 @@ func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
 }
 
 // transferTarget picks the member to hand the leadership to: a reachable
-// one, preferably a host that cannot be writer. nil: none is reachable.
+// one, preferably a host that cannot be writer, then one that is not the
+// writer now (the writer host's death should not cost an election too).
+// nil: none is reachable.
 func (c *Coordinator) transferTarget() *Peer {
-	for _, preferNonMaster := range []bool{true, false} {
-		for i, p := range c.peers {
-			if p.ID == c.host || !c.node.peerReachable(p.ID, c.now(), c.cfg.Coordinator.Lease/4) {
-				continue
-			}
-			if preferNonMaster && c.canBeWriter(p.ID) {
-				continue
-			}
-			return &c.peers[i]
+	writer := ""
+	if c.spec.ActiveMasterRole != "" {
+		v := c.replica.View()
+		writer = v.State.Owner(c.spec.ActiveMasterRole)
+	}
+	rank := func(host string) int {
+		switch {
+		case !c.canBeWriter(host):
+			return 0
+		case host != writer:
+			return 1
+		}
+		return 2
+	}
+	var best *Peer
+	for i, p := range c.peers {
+		if p.ID == c.host || !c.node.peerReachable(p.ID, c.now(), c.cfg.Coordinator.Lease/4) {
+			continue
+		}
+		if best == nil || rank(p.ID) < rank(best.ID) {
+			best = &c.peers[i]
 		}
 	}
-	return nil
+	return best
 }
 
 // handOff, at shutdown, hands a leadership this node holds to another

@@ -152,34 +152,50 @@ func TestLeaderKilled(t *testing.T) {
 }
 
 // TestStopHandsLeadershipOver: a leader that is stopped (not killed)
-// hands the leadership to another member before raft stops, preferring a
-// host that cannot be writer. The followers' heartbeat timeout is 5 s
-// here, so a leader within 2 s of the stop can only come from the
-// handoff, not from an election.
+// hands the leadership to another member before raft stops: first to a
+// host that cannot be writer (db3), then to a master that is not the
+// writer (db2, not db1). The followers' heartbeat timeout is 5 s here,
+// so a leader within 2 s of the stop can only come from the handoff,
+// not from an election.
 func TestStopHandsLeadershipOver(t *testing.T) {
 	tc := newTestClusterWith(t, nil, func(c *config.Config) {
 		c.Coordinator.RaftHeartbeatTimeout = 5 * time.Second
 		c.Coordinator.RaftElectionTimeout = 5 * time.Second
+		c.Coordinator.RaftLeaderLeaseTimeout = 2500 * time.Millisecond
 		c.Coordinator.Lease = 20 * time.Second
 	}, func(tc *testCluster) { tc.transfer = true })
 	l := tc.leader()
-	if l.Host() == "db3" {
-		// Only a master leader has a preferred target: db3, the one
-		// host that cannot be writer.
-		if err := l.node.raft.LeadershipTransferToServer("db1", raft.ServerAddress(tc.cfg.Host("db1").RaftAddress)).Error(); err != nil {
+	eventually(t, 10*time.Second, "db1 is the writer", func() bool {
+		v := l.Replica().View()
+		return v.State.Owner("writer") == "db1"
+	})
+	if l.Host() != "db2" {
+		if err := l.node.raft.LeadershipTransferToServer("db2", raft.ServerAddress(tc.cfg.Host("db2").RaftAddress)).Error(); err != nil {
 			t.Fatal(err)
 		}
 		l = tc.leader()
 	}
-	old := l.Host()
-	start := time.Now()
-	tc.kill(old)
-	var nl *Coordinator
-	eventually(t, 2*time.Second, "a new leader (an election would take ≥ 5 s)", func() bool {
-		nl = tc.node("db3")
-		return nl != nil && nl.IsLeader()
+	stopTo := func(from, want string) {
+		t.Helper()
+		start := time.Now()
+		tc.kill(from)
+		eventually(t, 2*time.Second, want+" leads (an election would take ≥ 5 s)", func() bool {
+			for _, h := range []string{"db1", "db2", "db3"} {
+				if n := tc.node(h); n != nil && n.IsLeader() {
+					return h == want
+				}
+			}
+			return false
+		})
+		t.Logf("%s stopped; %s leads %v after the stop began", from, want, time.Since(start).Round(time.Millisecond))
+	}
+	stopTo("db2", "db3")
+	back := tc.start("db2")
+	nl := tc.node("db3")
+	eventually(t, 10*time.Second, "db2 back and heard from", func() bool {
+		return back.Leader() == "db3" && nl.node.peerReachable("db2", time.Now(), tc.cfg.Coordinator.Lease/4)
 	})
-	t.Logf("%s stopped; db3 leads %v after the stop began", old, time.Since(start).Round(time.Millisecond))
+	stopTo("db3", "db2")
 }
 
 // blockingExecutor blocks every promote until released (all nodes share
