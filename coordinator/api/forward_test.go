@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -101,13 +100,7 @@ func TestFollowerShowsLeaderObservations(t *testing.T) {
 	}
 
 	// The leader's API refuses connections.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
-	c.follower.SetLeader("db2", "db1", dead)
+	c.follower.SetLeader("db2", "db1", closedAddr(t))
 	st, err = c.client.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -164,14 +157,9 @@ func TestLeaderElectedDuringRequest(t *testing.T) {
 
 func TestLeaderUnreachable(t *testing.T) {
 	c := newCluster(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone := ln.Addr().String()
-	ln.Close()
+	gone := closedAddr(t)
 	c.follower.SetLeader("db2", "db1", gone)
-	_, err = c.client.Command(shortCtx(t), fsm.Command{Op: fsm.OpMode})
+	_, err := c.client.Command(shortCtx(t), fsm.Command{Op: fsm.OpMode})
 	if !errors.Is(err, api.ErrUnavailable) || !strings.Contains(err.Error(), "the leader db1 at "+gone) {
 		t.Errorf("Command with the leader gone = %v, want ErrUnavailable naming it", err)
 	}

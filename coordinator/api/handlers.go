@@ -87,7 +87,6 @@ func (s *Server) leaderObservations(r *http.Request, snap *Snapshot) {
 	}
 	why := "its API address is not known here"
 	if snap.LeaderAPI != "" {
-		why = "" // set below on failure
 		ctx, cancel := context.WithTimeout(r.Context(), leaderAskTimeout)
 		defer cancel()
 		c, err := s.forwardClient(snap.LeaderAPI)

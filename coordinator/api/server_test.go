@@ -98,13 +98,21 @@ func TestTokenAuth(t *testing.T) {
 	}
 }
 
-func TestUnreachable(t *testing.T) {
+// closedAddr is a loopback TCP address nothing listens on (a port just
+// released): connecting to it is refused.
+func closedAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := ln.Addr().String()
+	addr := ln.Addr().String()
 	ln.Close()
+	return addr
+}
+
+func TestUnreachable(t *testing.T) {
+	closed := closedAddr(t)
 	for name, opts := range map[string]api.ClientOptions{
 		"no socket":   {Socket: filepath.Join(t.TempDir(), "none.sock")},
 		"closed port": {URL: "http://" + closed},
