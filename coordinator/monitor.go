@@ -282,15 +282,8 @@ func redundant(st *fsm.State, x fsm.Input) bool {
 		if h == nil || v.Check < fsm.CheckPing || v.Check > fsm.CheckRepBacklog {
 			return false
 		}
-		c := h.Checks[v.Check-1]
-		switch v.Result {
-		case fsm.ResultOK:
-			return c.Trap == fsm.TrapOK && c.OK && v.Check != fsm.CheckMySQL
-		case fsm.ResultFailed:
-			return c.Trap == fsm.TrapReported
-		case fsm.ResultUnknown:
-			return c.Trap == fsm.TrapUnknown
-		}
+		// A mysql OK still refreshes the check's LastOK.
+		return h.Checks[v.Check-1].Holds(v.Result) && (v.Result != fsm.ResultOK || v.Check != fsm.CheckMySQL)
 	case fsm.Writable:
 		h := st.Host(v.Host)
 		return h != nil && h.Writable == v.Writable

@@ -14,6 +14,22 @@ func (c *CheckStatus) store(ok bool, msg string, now time.Time) {
 	c.Known, c.OK, c.Message = true, ok, msg
 }
 
+// Holds reports whether the trap already holds result r, so that a
+// probe with it changes nothing (§3.1; but a mysql OK refreshes LastOK).
+// An OK is held only over a stored OK: a state kept by an older version
+// may have the trap OK over a stored failure, which the next OK heals.
+func (c CheckStatus) Holds(r Result) bool {
+	switch r {
+	case ResultOK:
+		return c.Trap == TrapOK && c.OK
+	case ResultFailed:
+		return c.Trap == TrapReported
+	case ResultUnknown:
+		return c.Trap == TrapUnknown
+	}
+	return false
+}
+
 // probe runs MMM's failure trap for one result (§3.1). Before startup a
 // result is an initial check (§3.2): stored as it is, failures and
 // UNKNOWNs as failed, no trap.
@@ -33,7 +49,7 @@ func (s *step) probe(p Probe) {
 		if p.Check == CheckMySQL { // only the evidence fast path needs it
 			c.LastOK = s.now
 		}
-		if c.Trap == TrapOK && c.OK { // (a state kept by an older version may have TrapOK over a failure)
+		if c.Holds(ResultOK) {
 			return
 		}
 		// A failure shorter than trap_period recovers silently, as in
@@ -50,13 +66,13 @@ func (s *step) probe(p Probe) {
 	case ResultUnknown:
 		// Not enqueued: the stored status keeps its value; a later error
 		// starts a new trap period.
-		if c.Trap == TrapUnknown {
+		if c.Holds(ResultUnknown) {
 			return
 		}
 		c.Trap, c.Since = TrapUnknown, time.Time{}
 		s.log(LevelWarn, "Check '%s' on '%s' is in unknown state! Message: %s", name, host, p.Message)
 	case ResultFailed:
-		if c.Trap == TrapReported {
+		if c.Holds(ResultFailed) {
 			return
 		}
 		if c.Trap != TrapFailing {
