@@ -201,13 +201,29 @@ func TestFifoReader(t *testing.T) {
 // held a leaving leader's raft up for 5 s with its monitor stopped).
 func TestFifoReaderStopsAtCancel(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vrrp.fifo")
-	r := fifoReader{path: path, onLine: func(string) {}, warn: func(m string, err error) { t.Logf("%s: %v", m, err) },
+	lines := make(chan string, 1)
+	r := fifoReader{path: path, onLine: func(l string) { lines <- l }, warn: func(m string, err error) { t.Logf("%s: %v", m, err) },
 		poll: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.run(ctx) }()
-	eventually(t, 5*time.Second, "the fifo exists", func() bool { _, err := os.Stat(path); return err == nil })
-	time.Sleep(20 * time.Millisecond) // into the read
+	// One line through: the reader has read, and goes back to a read
+	// that only the poll (1 h) or the cancel ends.
+	var f *os.File
+	eventually(t, 5*time.Second, "the fifo opens", func() bool {
+		var err error
+		f, err = os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		return err == nil
+	})
+	if _, err := f.WriteString("INSTANCE \"mmm_writer\" BACKUP 150\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	select {
+	case <-lines:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no line through the fifo")
+	}
 	cancel()
 	select {
 	case <-done:
