@@ -300,7 +300,7 @@ func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
 	if c.spec.ActiveMasterRole == "" || v.State.Owner(c.spec.ActiveMasterRole) != c.host {
 		return false
 	}
-	target := c.transferTarget()
+	target := c.transferTarget(c.host)
 	if target == nil {
 		return false
 	}
@@ -317,12 +317,7 @@ func (c *Coordinator) maybeTransfer(v View, last time.Time) bool {
 // one, preferably a host that cannot be writer, then one that is not the
 // writer now (the writer host's death should not cost an election too).
 // nil: none is reachable.
-func (c *Coordinator) transferTarget() *Peer {
-	writer := ""
-	if c.spec.ActiveMasterRole != "" {
-		v := c.replica.View()
-		writer = v.State.Owner(c.spec.ActiveMasterRole)
-	}
+func (c *Coordinator) transferTarget(writer string) *Peer {
 	rank := func(host string) int {
 		switch {
 		case !c.canBeWriter(host):
@@ -353,7 +348,12 @@ func (c *Coordinator) handOff() {
 	if !c.opts.LeadershipTransfer || !c.node.isLeader() {
 		return
 	}
-	target := c.transferTarget()
+	writer := ""
+	if c.spec.ActiveMasterRole != "" {
+		v := c.replica.View()
+		writer = v.State.Owner(c.spec.ActiveMasterRole)
+	}
+	target := c.transferTarget(writer)
 	if target == nil {
 		return
 	}
