@@ -60,15 +60,8 @@ func (c *Coordinator) Snapshot(ctx context.Context) (api.Snapshot, error) {
 // members lists the raft configuration.
 func (c *Coordinator) members(ctx context.Context, leader string) ([]api.Member, error) {
 	f := c.node.raft.GetConfiguration()
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case <-ctx.Done():
-		return nil, fmt.Errorf("coordinator: raft configuration: %w", ctx.Err())
-	case err := <-done:
-		if err != nil {
-			return nil, fmt.Errorf("coordinator: raft configuration: %w", err)
-		}
+	if err := waitFuture(ctx, f); err != nil {
+		return nil, fmt.Errorf("coordinator: raft configuration: %w", err)
 	}
 	var out []api.Member
 	for _, s := range f.Configuration().Servers {

@@ -358,19 +358,14 @@ func (c *Coordinator) handOff() {
 		return
 	}
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), handOffTimeout)
+	defer cancel()
 	f := c.node.raft.LeadershipTransferToServer(raft.ServerID(target.ID), raft.ServerAddress(target.Address))
-	done := make(chan error, 1)
-	go func() { done <- f.Error() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			c.log.Warn("handing the leadership over at shutdown failed", "to", target.ID, "err", err)
-			return
-		}
-		c.log.Info("handed the leadership over at shutdown", "to", target.ID, "took", time.Since(start).Round(time.Millisecond))
-	case <-time.After(handOffTimeout):
-		c.log.Warn("handing the leadership over at shutdown: no answer in time", "to", target.ID, "timeout", handOffTimeout)
+	if err := waitFuture(ctx, f); err != nil {
+		c.log.Warn("handing the leadership over at shutdown failed", "to", target.ID, "err", err)
+		return
 	}
+	c.log.Info("handed the leadership over at shutdown", "to", target.ID, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // handOffTimeout bounds the handoff so that SIGTERM still ends within

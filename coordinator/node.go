@@ -337,20 +337,30 @@ func (n *node) apply(ctx context.Context, data []byte) (applyResult, error) {
 		return applyResult{}, context.DeadlineExceeded
 	}
 	f := n.raft.Apply(data, timeout)
+	err := waitFuture(ctx, f)
+	switch {
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return applyResult{}, err
+	case errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost):
+		return applyResult{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
+	case err != nil:
+		return applyResult{}, fmt.Errorf("coordinator: raft apply: %w", err)
+	}
+	res, _ := f.Response().(applyResult)
+	return res, res.Err
+}
+
+// waitFuture waits for a raft future or the end of ctx, whichever comes
+// first (raft's futures take no context; the waiting goroutine ends
+// with the future, which raft bounds).
+func waitFuture(ctx context.Context, f raft.Future) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Error() }()
 	select {
 	case <-ctx.Done():
-		return applyResult{}, ctx.Err()
+		return ctx.Err()
 	case err := <-done:
-		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
-			return applyResult{}, fmt.Errorf("%w: %v", ErrNotLeader, err)
-		}
-		if err != nil {
-			return applyResult{}, fmt.Errorf("coordinator: raft apply: %w", err)
-		}
-		res, _ := f.Response().(applyResult)
-		return res, res.Err
+		return err
 	}
 }
 
