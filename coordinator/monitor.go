@@ -28,6 +28,19 @@ type hostRound struct {
 func (c *Coordinator) lead(ctx context.Context) {
 	c.log.Info("leading: starting the monitor")
 	defer c.log.Info("no longer leading: monitor stopped")
+	// The monitor and the dispatcher read the replicated state: first
+	// apply what the old leader committed (its last commands, finished
+	// actions), so that nothing is decided, filtered or run again on a
+	// state one entry behind. On failure watchLeadership starts over.
+	bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := c.node.barrier(bctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, ErrNotLeader) {
+			c.log.Error("catching up with the inherited log", "err", err)
+		}
+		return
+	}
 	c.book.forget()
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -350,6 +350,22 @@ func (n *node) apply(ctx context.Context, data []byte) (applyResult, error) {
 	return res, res.Err
 }
 
+// barrier waits until this node's state machine has applied every entry
+// before the call (raft's Barrier). A new leader inherits entries that
+// the old one committed but it has not applied yet: it learns their
+// commit only once an entry of its own term commits.
+func (n *node) barrier(ctx context.Context) error {
+	timeout := 5 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	err := waitFuture(ctx, n.raft.Barrier(timeout))
+	if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) {
+		return fmt.Errorf("%w: %v", ErrNotLeader, err)
+	}
+	return err
+}
+
 // waitFuture waits for a raft future or the end of ctx, whichever comes
 // first (raft's futures take no context; the waiting goroutine ends
 // with the future, which raft bounds).
