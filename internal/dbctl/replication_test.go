@@ -32,9 +32,19 @@ func TestReplicationByGTID(t *testing.T) {
 	if n := rowsOn(t, ctx, replica, "gtid"); n != 1 {
 		t.Fatalf("replica has %d rows 'gtid', want 1", n)
 	}
-	rs, err := R.ReplicaStatus(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// The SQL thread records the GTID at commit and moves
+	// Exec_Master_Log_Pos a moment later: poll (bounded) until the
+	// position has caught up, then compare everything.
+	var rs *dbctl.ReplicaStatus
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		if rs, err = R.ReplicaStatus(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rs.ExecSourceLogPos >= bs.Position || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	want := dbctl.ReplicaStatus{
 		IO: dbctl.ThreadRunning, SQL: dbctl.ThreadRunning,
