@@ -80,12 +80,23 @@ func TestTrackFilesMoveWriter(t *testing.T) {
 	if err := theLab.WaitNotifyIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	lines, _ := notifyLog(t, off)
-	for _, want := range [][]string{
+	wants := [][]string{
 		{`db1: INSTANCE "mmm_writer" FAULT`, "fence:", "fenced: read_only=1 set (was 0)", "verified"},
 		{`db2: INSTANCE "mmm_writer" BACKUP`, "report: BACKUP with the track file eligible"},
 		{`db2: INSTANCE "mmm_writer" MASTER`, "report: keepalived holds"},
-	} {
+	}
+	// keepalived may spawn the MASTER notify a moment after the VIP is
+	// up, after the notifiers were idle: read the log until every line
+	// is there (bounded), then check each.
+	var lines []string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		lines, _ = notifyLog(t, off)
+		if !slices.ContainsFunc(wants, func(w []string) bool { return !hasLine(lines, w...) }) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range wants {
 		if !hasLine(lines, want...) {
 			t.Errorf("no mmm-notify line with %q in:\n%s", want, strings.Join(lines, "\n"))
 		}
