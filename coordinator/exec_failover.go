@@ -121,19 +121,22 @@ func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 
 // enableWrites opens the writer's MySQL without a handover — the
 // startup's writer, or a writer its own side fenced (mmm-notify) while it
-// kept the role: semisync master side on, read_only=0, verified. Its
-// replication from its peer (MMM's ring) stays: there is no previous
-// writer whose late transactions it could pull in.
+// kept the role: semisync master side on with the owned timeout (also on
+// a writer that is already writable: my.cnf's timeout may be shorter
+// than the self-fence), read_only=0, verified. Its replication from its
+// peer (MMM's ring) stays: there is no previous writer whose late
+// transactions it could pull in.
 func (e *sqlExecutors) enableWrites(ctx context.Context, host string, srv sqlServer) error {
+	rec, err := e.runner.EnableSemisyncMaster(ctx, failover.Node{Name: host, DB: srv})
+	if err != nil && !errors.Is(err, dbctl.ErrNoSemisync) {
+		return fmt.Errorf("coordinator: promote %s: %w [%s]", host, err, rec)
+	}
 	ro, err := srv.ReadOnly(ctx)
 	if err != nil {
 		return fmt.Errorf("coordinator: promote %s: %w", host, err)
 	}
 	if !ro.ReadOnly {
 		return nil
-	}
-	if err := srv.SetSemisyncMaster(ctx, true); err != nil && !errors.Is(err, dbctl.ErrNoSemisync) {
-		return fmt.Errorf("coordinator: promote %s: %w", host, err)
 	}
 	if err := srv.SetReadOnly(ctx, false); err != nil {
 		return fmt.Errorf("coordinator: promote %s: %w", host, err)

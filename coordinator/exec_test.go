@@ -141,9 +141,10 @@ func TestNotCovered(t *testing.T) {
 // fakeSQL is a server that answers read_only and nothing else.
 type fakeSQL struct {
 	failover.Server
-	readOnly bool
-	semisync bool
-	closed   bool
+	readOnly        bool
+	semisync        bool
+	semisyncTimeout time.Duration
+	closed          bool
 }
 
 func (f *fakeSQL) ReadOnly(ctx context.Context) (dbctl.ReadOnlyState, error) {
@@ -156,6 +157,10 @@ func (f *fakeSQL) KillClients(ctx context.Context) ([]dbctl.Client, error) {
 func (f *fakeSQL) Close() error { f.closed = true; return nil }
 func (f *fakeSQL) SetSemisyncMaster(ctx context.Context, on bool) error {
 	f.semisync = on
+	return nil
+}
+func (f *fakeSQL) SetSemisyncMasterTimeout(ctx context.Context, d time.Duration) error {
+	f.semisyncTimeout = d
 	return nil
 }
 
@@ -172,9 +177,14 @@ func TestEnableWrites(t *testing.T) {
 	if err := e.enableWrites(context.Background(), "db1", srv); err != nil || srv.readOnly || !srv.semisync {
 		t.Fatalf("err %v, read_only %v, semisync %v", err, srv.readOnly, srv.semisync)
 	}
-	srv = &fakeSQL{} // writable already: left alone
-	if err := e.enableWrites(context.Background(), "db1", srv); err != nil || srv.semisync {
-		t.Fatalf("writable host: err %v, semisync set %v", err, srv.semisync)
+	if want := cfg.Coordinator.SemisyncTimeout(); srv.semisyncTimeout != want {
+		t.Errorf("semisync timeout %v, want the owned %v", srv.semisyncTimeout, want)
+	}
+	// Writable already (my.cnf, an existing cluster's writer): its
+	// semisync timeout is still made the owned one.
+	srv = &fakeSQL{}
+	if err := e.enableWrites(context.Background(), "db1", srv); err != nil || !srv.semisync || srv.semisyncTimeout == 0 || srv.readOnly {
+		t.Fatalf("writable host: err %v, semisync %v timeout %v", err, srv.semisync, srv.semisyncTimeout)
 	}
 }
 

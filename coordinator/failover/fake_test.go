@@ -61,6 +61,7 @@ type fakeDB struct {
 	noSemisync    bool
 	readOnly      bool
 	semiM, semiR  bool
+	semiTimeout   time.Duration
 	errs          map[string]error // by method name
 	lostOnce      map[string]bool  // by method name: the next call loses its connection
 	receivedExtra gtid.MariaDBPos  // received, beyond the source (set by tests)
@@ -343,6 +344,17 @@ func (d *fakeDB) SetSemisyncMaster(ctx context.Context, on bool) error {
 		return fmt.Errorf("dbctl: set: %w", dbctl.ErrNoSemisync)
 	}
 	d.semiM = on
+	return nil
+}
+
+func (d *fakeDB) SetSemisyncMasterTimeout(ctx context.Context, t time.Duration) error {
+	if err := d.call("SetSemisyncMasterTimeout %v", t); err != nil {
+		return err
+	}
+	if d.noSemisync {
+		return fmt.Errorf("dbctl: set: %w", dbctl.ErrNoSemisync)
+	}
+	d.semiTimeout = t
 	return nil
 }
 

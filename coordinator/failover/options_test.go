@@ -23,9 +23,10 @@ func TestNewOptions(t *testing.T) {
 		o.WaitSlice != DefaultWaitSlice || o.Clock == nil {
 		t.Errorf("defaults: %+v", o)
 	}
-	cfg := &config.Config{Coordinator: config.Coordinator{CatchupTimeout: 7 * time.Second, CatchupPolicy: config.CatchupPromote}}
+	cfg := &config.Config{Coordinator: config.Coordinator{CatchupTimeout: 7 * time.Second, CatchupPolicy: config.CatchupPromote,
+		Lease: time.Second, FenceTimeout: 5 * time.Second}}
 	r, _ = New(OptionsFrom(cfg))
-	if o := r.Options(); o.CatchupTimeout != 7*time.Second || o.Policy != config.CatchupPromote {
+	if o := r.Options(); o.CatchupTimeout != 7*time.Second || o.Policy != config.CatchupPromote || o.SemisyncTimeout != 7*time.Second {
 		t.Errorf("from config: %+v", o)
 	}
 }

@@ -46,7 +46,10 @@ func (r PromoteResult) String() string {
 //     position contains the received one, nothing the IO thread may
 //     still write to the relay log reaches the data.
 //  3. Semisync master side on, so that from the first write every commit
-//     waits for a replica's acknowledgement.
+//     waits for a replica's acknowledgement, with the timeout the
+//     coordinator owns (Options.SemisyncTimeout) set first: whatever
+//     my.cnf says, the writer never gives up waiting before a cut-off
+//     writer has been fenced.
 //  4. read_only=0, verified by reading it back.
 //  5. Semisync replica side off (it matters only when an IO thread
 //     connects; it runs last and its failure is recorded, not fatal,
@@ -82,7 +85,7 @@ func (r *Runner) Promote(ctx context.Context, n Node) (res PromoteResult, err er
 		rc.fail(n.Name, "stop replication", err)
 		return fail(err)
 	}
-	err = rc.do(n.Name, "semisync master on", func() error { return n.DB.SetSemisyncMaster(ctx, true) })
+	err = r.semisyncMasterOn(ctx, rc, n)
 	res.Semisync = err == nil
 	switch {
 	case errors.Is(err, dbctl.ErrNoSemisync):
@@ -99,4 +102,30 @@ func (r *Runner) Promote(ctx context.Context, n Node) (res PromoteResult, err er
 		cancel()
 	}
 	return res, nil
+}
+
+// semisyncMasterOn sets the owned timeout, then turns the master side on
+// (ErrNoSemisync when the server has none).
+func (r *Runner) semisyncMasterOn(ctx context.Context, rc *recorder, n Node) error {
+	if t := r.opts.SemisyncTimeout; t > 0 {
+		err := rc.do(n.Name, fmt.Sprintf("semisync timeout %v", t), func() error { return n.DB.SetSemisyncMasterTimeout(ctx, t) })
+		if err != nil {
+			return err
+		}
+	}
+	return rc.do(n.Name, "semisync master on", func() error { return n.DB.SetSemisyncMaster(ctx, true) })
+}
+
+// EnableSemisyncMaster is the master side of Promote for a writer that
+// needs no handover (the startup's writer, one its own side fenced):
+// the owned timeout, then the master side on. ErrNoSemisync when the
+// server has none.
+func (r *Runner) EnableSemisyncMaster(ctx context.Context, n Node) (Record, error) {
+	var rec Record
+	rc := r.recorder(&rec)
+	defer rc.finish()
+	if n.DB == nil {
+		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, ErrUnreachable)
+	}
+	return rec, r.semisyncMasterOn(ctx, rc, n)
 }

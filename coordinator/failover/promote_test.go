@@ -1,6 +1,7 @@
 package failover
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +144,35 @@ func TestPromoteReceivesMoreWhileStopping(t *testing.T) {
 	}
 	if !db2.slave.Contains(mp("0-1-101")) || db2.readOnly {
 		t.Errorf("applied %s, read_only %v\n%s", db2.slave, db2.readOnly, res)
+	}
+}
+
+// TestPromoteOwnsSemisyncTimeout: the owned timeout is set before the
+// master side is turned on, so that the first commit already waits that
+// long, whatever my.cnf said; the same holds without a handover.
+func TestPromoteOwnsSemisyncTimeout(t *testing.T) {
+	w, _, db2, _ := topology()
+	w.calls = nil
+	r := w.runner(func(o *Options) { o.SemisyncTimeout = 7 * time.Second })
+	if _, err := r.Promote(w.ctxUntil(time.Minute), db2.node()); err != nil {
+		t.Fatal(err)
+	}
+	got := w.callsOf("db2")
+	i, j := slices.Index(got, "SetSemisyncMasterTimeout 7s"), slices.Index(got, "SetSemisyncMaster true")
+	if i < 0 || j < 0 || i > j || db2.semiTimeout != 7*time.Second {
+		t.Errorf("db2 calls %q: want the timeout set to 7s before the master side goes on", got)
+	}
+
+	w, _, db2, _ = topology()
+	w.calls = nil
+	if _, err := r.EnableSemisyncMaster(w.ctxUntil(time.Minute), db2.node()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.callsOf("db2"); !slices.Equal(got, []string{"SetSemisyncMasterTimeout 7s", "SetSemisyncMaster true"}) {
+		t.Errorf("EnableSemisyncMaster calls %q", got)
+	}
+	db2.noSemisync = true
+	if _, err := r.EnableSemisyncMaster(w.ctxUntil(time.Minute), db2.node()); !errors.Is(err, dbctl.ErrNoSemisync) {
+		t.Errorf("no semisync: %v", err)
 	}
 }

@@ -35,6 +35,7 @@ type (
 	writeSwitch interface {
 		SetReadOnly(ctx context.Context, on bool) error
 		SetSemisyncMaster(ctx context.Context, on bool) error
+		SetSemisyncMasterTimeout(ctx context.Context, d time.Duration) error
 		SetSemisyncReplica(ctx context.Context, on bool) error
 	}
 )
@@ -136,12 +137,18 @@ type Options struct {
 	// Backoff is the first pause between retries in Repoint's
 	// verification and in polls, doubled up to MaxBackoff (25 ms, 2 s).
 	Backoff, MaxBackoff time.Duration
-	Clock               Clock
+	// SemisyncTimeout is set as rpl_semi_sync_master_timeout on a
+	// promoted writer before it opens (config's SemisyncTimeout); 0
+	// leaves the server's own value.
+	SemisyncTimeout time.Duration
+	Clock           Clock
 }
 
-// OptionsFrom takes catchup_timeout and catchup_policy from cfg.
+// OptionsFrom takes catchup_timeout, catchup_policy and the semisync
+// timeout the coordinator owns from cfg.
 func OptionsFrom(cfg *config.Config) Options {
-	return Options{CatchupTimeout: cfg.Coordinator.CatchupTimeout, Policy: cfg.Coordinator.CatchupPolicy}
+	return Options{CatchupTimeout: cfg.Coordinator.CatchupTimeout, Policy: cfg.Coordinator.CatchupPolicy,
+		SemisyncTimeout: cfg.Coordinator.SemisyncTimeout()}
 }
 
 // Runner runs the SQL steps of a writer failover. It holds no state
@@ -151,7 +158,7 @@ type Runner struct{ opts Options }
 // New validates opts and fills in the defaults.
 func New(opts Options) (*Runner, error) {
 	for _, d := range []time.Duration{opts.CatchupTimeout, opts.StopIOTimeout, opts.StopTimeout, opts.ApplyTimeout,
-		opts.WaitSlice, opts.ConnectRetry, opts.Heartbeat, opts.Backoff, opts.MaxBackoff} {
+		opts.WaitSlice, opts.ConnectRetry, opts.Heartbeat, opts.Backoff, opts.MaxBackoff, opts.SemisyncTimeout} {
 		if d < 0 {
 			return nil, fmt.Errorf("failover: %w: negative duration %v in options", ErrInvalid, d)
 		}

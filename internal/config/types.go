@@ -281,6 +281,18 @@ type Coordinator struct {
 	GarpInterval           time.Duration // 200 ms
 }
 
+// SemisyncTimeout is the rpl_semi_sync_master_timeout the coordinator
+// sets on every writer it opens: longer than a cut-off writer takes to be
+// fenced by its own side (its lease runs out, then the self-fence has
+// fence_timeout to make mysqld read-only or kill it), plus a second for
+// keepalived and scheduling. A commit that waits for an acknowledgement
+// is therefore fenced (its session killed, the client told it failed)
+// before semisync could give up and acknowledge it from the writer
+// alone, which no failover could then recover.
+func (c Coordinator) SemisyncTimeout() time.Duration {
+	return c.Lease + c.FenceTimeout + time.Second
+}
+
 // Keepalived is our `<keepalived>` section: what the rendered
 // keepalived.conf needs.
 type Keepalived struct {

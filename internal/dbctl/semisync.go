@@ -82,6 +82,23 @@ func (s *Server) SetSemisyncReplica(ctx context.Context, on bool) error {
 	return s.setSemisync(ctx, s.st.semi.replicaEnabled, on)
 }
 
+// SetSemisyncMasterTimeout sets how long a commit waits for a replica's
+// acknowledgement before the master side switches itself off and commits
+// without one (rpl_semi_sync_master_timeout, whole milliseconds, at least
+// 1). The coordinator owns it on the writer: a writer cut off from its
+// replicas must be fenced before it may acknowledge a commit alone.
+//
+// Privilege: as SetSemisyncMaster.
+func (s *Server) SetSemisyncMasterTimeout(ctx context.Context, d time.Duration) error {
+	ms := max(d.Milliseconds(), 1)
+	op := fmt.Sprintf("set %s=%d", s.st.semi.masterTimeout, ms)
+	err := s.setGlobal(ctx, s.st.semi.masterTimeout, strconv.FormatInt(ms, 10))
+	if mysqlErrno(err) == 1193 {
+		return fmt.Errorf("dbctl: %s: %w: %w", op, ErrNoSemisync, err)
+	}
+	return wrap(op, err)
+}
+
 func (s *Server) setSemisync(ctx context.Context, name string, on bool) error {
 	op := "set " + name + "=" + onOff(on)
 	err := s.setGlobal(ctx, name, onOff(on))
