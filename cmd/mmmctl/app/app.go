@@ -78,7 +78,7 @@ Examples:
 			&cli.StringFlag{Name: "token-file", EnvVars: []string{"MMMCTL_TOKEN_FILE"},
 				Usage: "bearer token `FILE` for --api (default: the configuration's api_token_file)"},
 			jsonFlag,
-			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second,
+			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Action: checkTimeout,
 				Usage: "give up after this `DURATION` (connecting, waiting for a leader, the answer)"},
 			// Our MMM-style help command stops urfave/cli from adding -h.
 			cli.HelpFlag,
@@ -119,12 +119,19 @@ func wantJSON(c *cli.Context) bool {
 	return false
 }
 
+// checkTimeout refuses a --timeout that is not positive: 0 or less
+// would either never give up or give up at once, and neither is what
+// the caller meant.
+func checkTimeout(_ *cli.Context, d time.Duration) error {
+	if d <= 0 {
+		return usagef("--timeout: want a positive duration such as 5s, got %s", d)
+	}
+	return nil
+}
+
 // appContext is the one context of a command: --timeout from now.
 func appContext(c *cli.Context) (context.Context, context.CancelFunc) {
-	if d := c.Duration("timeout"); d > 0 {
-		return context.WithTimeout(c.Context, d)
-	}
-	return context.WithCancel(c.Context)
+	return context.WithTimeout(c.Context, c.Duration("timeout"))
 }
 
 // exitError carries an exit code; printed says the message is out

@@ -163,6 +163,9 @@ func TestUsageErrors(t *testing.T) {
 		{"history --limit -1", "mmmctl: history: --limit must be ≥ 0\n"},
 		{"keepalived render", "mmmctl: keepalived render: --host NAME is required\n"},
 		{"--api ftp://db1 ping", "mmmctl: api: bad request: api URL \"ftp://db1\": want http://host:port or unix:///path\n"},
+		{"--timeout 0 ping", "mmmctl: --timeout: want a positive duration such as 5s, got 0s\n"},
+		{"--timeout -1s ping", "mmmctl: --timeout: want a positive duration such as 5s, got -1s\n"},
+		{"--timeout 0 config check", "mmmctl: --timeout: want a positive duration such as 5s, got 0s\n"},
 	} {
 		args := strings.Fields(tc.args)
 		r := e.run(t, args...)
