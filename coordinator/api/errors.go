@@ -33,22 +33,23 @@ var (
 type Code uint8
 
 const (
-	CodeInvalid      Code = iota
-	CodeBadRequest        // the request does not parse
-	CodeUnauthorized      // missing or wrong bearer token
-	CodeUnknownHost       // MMM: Unknown host name
-	CodeUnknownRole       // MMM: Unknown role name / Unknown ip
-	CodeUnknownCheck      // MMM: Unknown check
-	CodeRefused           // the state machine said ERROR
-	CodeNotLeader         // a forwarded request reached a follower
-	CodeNoLeader          // no leader within the request's deadline
-	CodeUnavailable       // anything else that is not the caller's fault
-	CodeNotFound          // no such endpoint
+	CodeInvalid          Code = iota
+	CodeBadRequest            // the request does not parse
+	CodeUnauthorized          // missing or wrong bearer token
+	CodeUnknownHost           // MMM: Unknown host name
+	CodeUnknownRole           // MMM: Unknown role name / Unknown ip
+	CodeUnknownCheck          // MMM: Unknown check
+	CodeRefused               // the state machine said ERROR
+	CodeNotLeader             // a forwarded request reached a follower
+	CodeNoLeader              // no leader within the request's deadline
+	CodeUnavailable           // anything else that is not the caller's fault
+	CodeNotFound              // no such endpoint
+	CodeMethodNotAllowed      // an endpoint asked with the wrong HTTP method
 )
 
 var codeNames = []string{"invalid", "bad_request", "unauthorized", "unknown_host",
 	"unknown_role", "unknown_check", "refused", "not_leader", "no_leader",
-	"unavailable", "not_found"}
+	"unavailable", "not_found", "method_not_allowed"}
 
 func (c Code) String() string {
 	if int(c) < len(codeNames) {
@@ -88,6 +89,8 @@ func (c Code) httpStatus() int {
 		return http.StatusNotFound
 	case CodeRefused:
 		return http.StatusConflict
+	case CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusServiceUnavailable
 }
@@ -95,7 +98,7 @@ func (c Code) httpStatus() int {
 // sentinel is the package error a code wraps.
 func (c Code) sentinel() error {
 	switch c {
-	case CodeBadRequest, CodeNotFound:
+	case CodeBadRequest, CodeNotFound, CodeMethodNotAllowed:
 		return ErrBadRequest
 	case CodeUnauthorized:
 		return ErrUnauthorized

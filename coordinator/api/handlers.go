@@ -26,9 +26,32 @@ func (s *Server) routes() {
 	if s.opts.Metrics != nil {
 		s.mux.Handle("GET "+PathMetrics, s.opts.Metrics)
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("/", s.handleUnrouted)
+}
+
+// routeMethods are the methods the routes are registered with (a GET
+// pattern also serves HEAD).
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
+
+// handleUnrouted answers what no route took. The catch-all "/" matches
+// every method, so ServeMux never answers 405 itself: an endpoint asked
+// with the wrong method is told so here, with Allow, in the API's JSON.
+func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routeMethods {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		writeError(w, ErrorResponse{Code: CodeNotFound, Message: fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path)})
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, ErrorResponse{Code: CodeMethodNotAllowed,
+		Message: fmt.Sprintf("%s %s: method not allowed; want %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
 }
 
 // requestContext bounds a request by RequestTimeout or the client's

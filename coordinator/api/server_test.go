@@ -296,14 +296,20 @@ func TestBadRequests(t *testing.T) {
 		method, path, body string
 		status             int
 		code               string
+		allow              string // the Allow header of a 405
 	}{
-		{"POST", api.PathCommand, `{"Command":"set_online"}`, 400, `"Code":"bad_request","Message":"Invalid command 'set_online'"`},
-		{"POST", api.PathCommand, `{`, 400, `"bad_request"`},
-		{"POST", api.PathVRRP, `{"Host":"db1","State":"SLEEPING"}`, 400, `"bad_request"`},
-		{"GET", api.PathHistory + "?limit=-1", ``, 400, `"bad_request"`},
-		{"GET", "/v1/nothing", ``, 404, `"not_found"`},
-		{"POST", api.PathShow, ``, 404, `"not_found"`},
-		{"GET", api.PathMetrics, ``, 404, `"not_found"`}, // no Metrics handler
+		{"POST", api.PathCommand, `{"Command":"set_online"}`, 400, `"Code":"bad_request","Message":"Invalid command 'set_online'"`, ""},
+		{"POST", api.PathCommand, `{`, 400, `"bad_request"`, ""},
+		{"POST", api.PathVRRP, `{"Host":"db1","State":"SLEEPING"}`, 400, `"bad_request"`, ""},
+		{"GET", api.PathHistory + "?limit=-1", ``, 400, `"bad_request"`, ""},
+		{"GET", "/v1/nothing", ``, 404, `"not_found"`, ""},
+		{"POST", "/v1/nothing", ``, 404, `"not_found"`, ""},
+		{"GET", api.PathMetrics, ``, 404, `"not_found"`, ""}, // no Metrics handler
+		// A known endpoint asked with the wrong method.
+		{"POST", api.PathShow, ``, 405, `"Code":"method_not_allowed","Message":"POST /v1/show: method not allowed; want GET, HEAD"`, "GET, HEAD"},
+		{"DELETE", api.PathHistory, ``, 405, `"method_not_allowed"`, "GET, HEAD"},
+		{"GET", api.PathCommand, ``, 405, `"Message":"GET /v1/command: method not allowed; want POST"`, "POST"},
+		{"PUT", api.PathSwitchover, `{}`, 405, `"method_not_allowed"`, "POST"},
 	} {
 		req, _ := http.NewRequest(tc.method, "http://x"+tc.path, strings.NewReader(tc.body))
 		resp, err := c.Do(req)
@@ -312,8 +318,9 @@ func TestBadRequests(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.code) {
-			t.Errorf("%s %s %s = %d %s, want %d %s", tc.method, tc.path, tc.body, resp.StatusCode, body, tc.status, tc.code)
+		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.code) || resp.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s %s = %d %s (Allow %q), want %d %s (Allow %q)", tc.method, tc.path, tc.body,
+				resp.StatusCode, body, resp.Header.Get("Allow"), tc.status, tc.code, tc.allow)
 		}
 	}
 }
