@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -288,14 +289,27 @@ func errorResponse(err error) ErrorResponse {
 	return ErrorResponse{Code: CodeUnavailable, Message: err.Error()}
 }
 
+// decode reads a request body that is exactly one JSON object of v's
+// type. A field v does not have and anything after the object but white
+// space are refused rather than dropped: a second object or a misspelt
+// field ("Forse") would otherwise be acted on as if it had not been sent.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodySize))
-	if err := dec.Decode(v); err != nil {
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			err = errTrailingData
+		}
+	}
+	if err != nil {
 		writeError(w, ErrorResponse{Code: CodeBadRequest, Message: "request body: " + err.Error()})
 		return false
 	}
 	return true
 }
+
+var errTrailingData = errors.New("unexpected data after the JSON object")
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

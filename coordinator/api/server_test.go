@@ -287,7 +287,8 @@ func TestCommandEndpoint(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	s := apitest.Serve(t, apitest.New(t), api.ServerOptions{})
+	b := apitest.New(t)
+	s := apitest.Serve(t, b, api.ServerOptions{})
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", s.Socket)
@@ -300,6 +301,18 @@ func TestBadRequests(t *testing.T) {
 	}{
 		{"POST", api.PathCommand, `{"Command":"set_online"}`, 400, `"Code":"bad_request","Message":"Invalid command 'set_online'"`, ""},
 		{"POST", api.PathCommand, `{`, 400, `"bad_request"`, ""},
+		// One JSON object, nothing after it but white space, no field the
+		// request does not have: what follows is not silently dropped.
+		{"POST", api.PathCommand, `{"Command":"mode"}` + " \n\t\r\n", 200, `"Text":"ACTIVE"`, ""},
+		{"POST", api.PathCommand, `{"Command":"mode"}{"Command":"set_offline db3"}`, 400,
+			`"Message":"request body: unexpected data after the JSON object"`, ""},
+		{"POST", api.PathCommand, `{"Command":"mode"} x`, 400, `unexpected data after the JSON object`, ""},
+		{"POST", api.PathSwitchover, `{"To":"db2"}` + "\n" + `{"To":"db1"}`, 400, `unexpected data after the JSON object`, ""},
+		{"POST", api.PathVRRP, `{"Host":"db1","State":"BACKUP"}]`, 400, `unexpected data after the JSON object`, ""},
+		{"POST", api.PathCommand, `{"Command":"set_offline db3","Force":true}`, 400,
+			`"Message":"request body: json: unknown field \"Force\""`, ""},
+		{"POST", api.PathSwitchover, `{"Host":"db2"}`, 400, `unknown field \"Host\"`, ""},
+		{"POST", api.PathVRRP, `{"Host":"db1","State":"BACKUP","Prio":1}`, 400, `unknown field \"Prio\"`, ""},
 		{"POST", api.PathVRRP, `{"Host":"db1","State":"SLEEPING"}`, 400, `"bad_request"`, ""},
 		{"GET", api.PathHistory + "?limit=-1", ``, 400, `"bad_request"`, ""},
 		{"GET", "/v1/nothing", ``, 404, `"not_found"`, ""},
@@ -322,6 +335,13 @@ func TestBadRequests(t *testing.T) {
 			t.Errorf("%s %s %s = %d %s (Allow %q), want %d %s (Allow %q)", tc.method, tc.path, tc.body,
 				resp.StatusCode, body, resp.Header.Get("Allow"), tc.status, tc.code, tc.allow)
 		}
+	}
+	// Only the well-formed mode reached the state machine.
+	if got := b.Commands(); len(got) != 1 || got[0].Op != fsm.OpMode {
+		t.Errorf("applied %v, want only mode", got)
+	}
+	if got := b.VRRPReports(); len(got) != 0 {
+		t.Errorf("recorded %v, want nothing", got)
 	}
 }
 
