@@ -201,7 +201,7 @@ func secret(key, val string) string {
 var zeroIsSetting = map[string]bool{"flap_count": true, "semisync_min_clients": true, "max_kill_retries": true}
 
 // keyNames are the keys whose spelling the field name does not give.
-var keyNames = map[string]string{"GarpMasterRpt": "garp_master_repeat"}
+var keyNames = map[string]string{"GarpMasterRpt": "garp_master_repeat", "KillUnfencedMySQLD": "kill_unfenced_mysqld"}
 
 // keyName turns a field name into its key: APITokenFile → api_token_file,
 // MySQLPort → mysql_port, PingIPs → ping_ips.
