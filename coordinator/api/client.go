@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -227,13 +228,46 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if resp.StatusCode/100 != 2 {
 		return c.answerError(resp, data)
 	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return &Error{Code: CodeUnavailable, kind: ErrUnavailable, Target: c.target,
-				err: fmt.Errorf("unexpected answer to %s %s: %w", method, path, err)}
+	if out == nil { // the API answers 204 to what returns nothing
+		if resp.StatusCode != http.StatusNoContent {
+			return c.notCoordinator(resp, data)
 		}
+		return nil
+	}
+	if !isJSON(resp) || json.Unmarshal(data, out) != nil {
+		return c.notCoordinator(resp, data)
+	}
+	if a, ok := out.(answer); ok && !a.fromCoordinator() {
+		return c.notCoordinator(resp, data)
 	}
 	return nil
+}
+
+// answer is an answer type with a field every coordinator fills: a JSON
+// service that is not one decodes without error but leaves it empty.
+type answer interface{ fromCoordinator() bool }
+
+func (p *PingResponse) fromCoordinator() bool    { return p.Text == PingText }
+func (s *Snapshot) fromCoordinator() bool        { return s.Node != "" }
+func (s *Status) fromCoordinator() bool          { return s.Node != "" }
+func (r *CommandResponse) fromCoordinator() bool { return r.Command != "" }
+
+// isJSON: the API labels every body it sends as JSON.
+func isJSON(resp *http.Response) bool {
+	mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+// notCoordinator is the error for an answer the API would not give: the
+// address belongs to something else (a web server, a proxy, another
+// service), which retrying or another token will not change.
+func (c *Client) notCoordinator(resp *http.Response, data []byte) error {
+	what := "answered " + resp.Status
+	if line := firstLine(data); line != "" {
+		what += ": " + line
+	}
+	return &Error{Code: CodeUnavailable, Status: resp.StatusCode, kind: ErrNotCoordinator, Target: c.target,
+		err: errors.New(what)}
 }
 
 // transportError classifies a failure without an answer: no connection
@@ -254,21 +288,17 @@ func (c *Client) transportError(err error) error {
 	return &Error{Code: CodeUnavailable, kind: kind, Target: c.target, err: err}
 }
 
-// answerError decodes an error answer; a body that is not ours (a proxy,
-// another service on the port) is described by its status.
+// answerError decodes an error answer. A body that is not the API's
+// ErrorResponse (a proxy's page, another service's 404) means the address
+// is not a coordinator's. A code this client does not know (a newer
+// server) still is the API's: it decodes as CodeInvalid, unavailable.
 func (c *Client) answerError(resp *http.Response, data []byte) error {
-	var e ErrorResponse
-	if json.Unmarshal(data, &e) != nil || e.Code == CodeInvalid {
-		e = ErrorResponse{Code: CodeUnavailable, Message: fmt.Sprintf("unexpected answer %s: %s", resp.Status, firstLine(data))}
-		switch resp.StatusCode {
-		case http.StatusUnauthorized:
-			e.Code = CodeUnauthorized
-		case http.StatusNotFound:
-			e.Code = CodeNotFound
-		case http.StatusBadRequest:
-			e.Code = CodeBadRequest
-		}
+	var probe struct{ Code string }
+	if !isJSON(resp) || json.Unmarshal(data, &probe) != nil || probe.Code == "" {
+		return c.notCoordinator(resp, data)
 	}
+	var e ErrorResponse
+	_ = json.Unmarshal(data, &e) // it parsed as probe: only Code may be unknown
 	return &Error{Code: e.Code, Message: e.Message, Status: resp.StatusCode,
 		Leader: e.Leader, LeaderAPI: e.LeaderAPI, Command: e.Command, Target: c.target}
 }

@@ -24,6 +24,9 @@ var (
 	// ErrUnavailable: the coordinator answered but could not serve the
 	// request (backend failure, leader unreachable, timeout).
 	ErrUnavailable = errors.New("api: unavailable")
+	// ErrNotCoordinator: something answered, but not as an mmm-coordinator
+	// API does (a web server or another service at the address).
+	ErrNotCoordinator = errors.New("api: not an mmm-coordinator API")
 	// ErrNoToken: a TCP listener on a non-loopback address without a token.
 	ErrNoToken = errors.New("api: refusing to serve TCP on a non-loopback address without a token")
 )
@@ -139,7 +142,8 @@ type ErrorResponse struct {
 // Error is what the client returns for an error answer or a transport
 // failure. errors.Is matches the sentinel of its Code (ErrRefused,
 // ErrUnknownName, …) and, for transport failures, ErrUnreachable or
-// ErrUnavailable and the underlying error.
+// ErrUnavailable and the underlying error; for an answer the API would
+// not give, ErrNotCoordinator.
 type Error struct {
 	Code      Code
 	Message   string
@@ -148,14 +152,16 @@ type Error struct {
 	LeaderAPI string
 	Command   string // refused only: the command refused
 	Target    string // where the client sent the request
-	err       error  // transport failure; nil for an answer
-	kind      error  // sentinel for transport failures
+	err       error  // transport failure or foreign answer; nil for an API answer
+	kind      error  // sentinel for transport failures and foreign answers
 }
 
 func (e *Error) Error() string {
 	switch {
 	case e.kind == ErrUnreachable:
 		return fmt.Sprintf("cannot reach the coordinator at %s: %v", e.Target, e.err)
+	case e.kind == ErrNotCoordinator:
+		return fmt.Sprintf("%s does not answer like an mmm-coordinator API: %v", e.Target, e.err)
 	case e.err != nil:
 		return fmt.Sprintf("coordinator at %s: %v", e.Target, e.err)
 	case e.Code == CodeUnauthorized:

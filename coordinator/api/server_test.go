@@ -389,32 +389,50 @@ func TestBackendFailure(t *testing.T) {
 	}
 }
 
+// TestForeignAnswers: something else listens where the coordinator was
+// expected (a web server, a proxy, another JSON service). Whatever it
+// answers, the client says the address is not an mmm-coordinator API.
 func TestForeignAnswers(t *testing.T) {
-	// Something else listens where the coordinator was expected.
+	const json = "application/json"
 	for _, tc := range []struct {
-		status int
-		body   string
-		want   error
-		msg    string
+		name        string
+		status      int
+		contentType string
+		body        string
+		msg         string
 	}{
-		{http.StatusBadGateway, "<html>bad gateway</html>\n", api.ErrUnavailable, "unexpected answer 502 Bad Gateway: <html>bad gateway</html>"},
-		{http.StatusUnauthorized, "go away", api.ErrUnauthorized, "unexpected answer 401 Unauthorized: go away"},
-		{http.StatusNotFound, "", api.ErrBadRequest, "unexpected answer 404 Not Found: "},
-		{http.StatusOK, "not json", api.ErrUnavailable, "unexpected answer to GET /v1/ping"},
+		{"not found", http.StatusNotFound, "text/plain", "404 page not found\n", "answered 404 Not Found: 404 page not found"},
+		{"empty not found", http.StatusNotFound, "", "", "answered 404 Not Found"},
+		{"proxy error", http.StatusBadGateway, "text/html", "<html>bad gateway</html>\n", "answered 502 Bad Gateway: <html>bad gateway</html>"},
+		{"its own auth", http.StatusUnauthorized, "text/plain", "go away", "answered 401 Unauthorized: go away"},
+		{"JSON error of another service", http.StatusNotFound, json, `{"error":"no route"}`, `answered 404 Not Found: {"error":"no route"}`},
+		{"not JSON", http.StatusOK, "text/plain", "not json", "answered 200 OK: not json"},
+		{"JSON labelled text", http.StatusOK, "text/html", `{"Text":"OK: Pinged successfully!"}`, "answered 200 OK"},
+		{"broken JSON", http.StatusOK, json, `{"Text":`, "answered 200 OK: {\"Text\":"},
+		{"another JSON service", http.StatusOK, json, `{"status":"ok"}`, `answered 200 OK: {"status":"ok"}`},
 	} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(tc.status)
-			io.WriteString(w, tc.body)
-		}))
-		c := client(t, api.ClientOptions{URL: srv.URL})
-		_, err := c.Ping(ctxT(t))
-		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("%d %q: %v, want %v containing %q", tc.status, tc.body, err, tc.want, tc.msg)
-		}
-		if c.Target() != srv.URL {
-			t.Errorf("Target() = %q, want %q", c.Target(), srv.URL)
-		}
-		srv.Close()
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if tc.contentType != "" {
+					w.Header().Set("Content-Type", tc.contentType)
+				}
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			c := client(t, api.ClientOptions{URL: srv.URL})
+			_, err := c.Ping(ctxT(t))
+			want := srv.URL + " does not answer like an mmm-coordinator API: " + tc.msg
+			if !errors.Is(err, api.ErrNotCoordinator) || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("Ping = %v, want ErrNotCoordinator %q", err, want)
+			}
+			if errors.Is(err, api.ErrBadRequest) || errors.Is(err, api.ErrUnauthorized) || errors.Is(err, api.ErrUnavailable) {
+				t.Errorf("Ping = %v: also matches another class", err)
+			}
+			if c.Target() != srv.URL {
+				t.Errorf("Target() = %q, want %q", c.Target(), srv.URL)
+			}
+		})
 	}
 }
 

@@ -30,7 +30,7 @@ const (
 	ExitOK           = 0
 	ExitError        = 1 // anything not listed below
 	ExitUsage        = 2 // bad arguments or flags
-	ExitUnreachable  = 3 // no connection to the coordinator
+	ExitUnreachable  = 3 // no connection to the coordinator, or not a coordinator
 	ExitUnauthorized = 4 // the token was refused or cannot be read
 	ExitRefused      = 5 // the state machine answered ERROR
 	ExitUnknown      = 6 // unknown host, role, role IP or check
@@ -42,7 +42,8 @@ const exitCodesHelp = `Exit codes:
    0  success (an OK reply)
    1  any other error
    2  usage: bad arguments or flags
-   3  the coordinator is unreachable (socket or address)
+   3  the coordinator is unreachable (socket or address), or the address
+      does not answer like an mmm-coordinator API
    4  unauthorized: wrong, missing or unreadable token
    5  the state machine refused the command (MMM's "ERROR: ..." reply)
    6  unknown host, role, role IP or check
@@ -170,7 +171,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.Is(err, api.ErrUnreachable):
+	case errors.Is(err, api.ErrUnreachable), errors.Is(err, api.ErrNotCoordinator):
 		return ExitUnreachable
 	case errors.Is(err, api.ErrUnauthorized):
 		return ExitUnauthorized

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -71,6 +73,9 @@ func TestErrorPaths(t *testing.T) {
 	lonely := apitest.New(t)
 	lonely.SetLeader("db3", "", "")
 	ls := apitest.Serve(t, lonely, api.ServerOptions{TokenFile: tok})
+	// An HTTP server that is not a coordinator (a web server on the port).
+	web := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(web.Close)
 	broken := apitest.New(t)
 	broken.SetError(errors.New("raft: shutdown"))
 	bs := apitest.Serve(t, broken, api.ServerOptions{})
@@ -94,6 +99,10 @@ func TestErrorPaths(t *testing.T) {
 			"mmmctl: coordinator at " + url + ": missing or wrong bearer token", ""},
 		{"token file missing", "--api " + url + " --token-file " + filepath.Join(dir, "nope") + " show", app.ExitUnauthorized,
 			"mmmctl: api: token file: open ", ""},
+		{"not a coordinator", "--api " + web.URL + " --token-file " + tok + " ping", app.ExitUnreachable,
+			"mmmctl: " + web.URL + " does not answer like an mmm-coordinator API: answered 404 Not Found: 404 page not found\n", ""},
+		{"not a coordinator, a write", "--api " + web.URL + " --token-file " + tok + " set_offline db3", app.ExitUnreachable,
+			"mmmctl: " + web.URL + " does not answer like an mmm-coordinator API: answered 404 Not Found: 404 page not found\n", ""},
 		{"token from the configuration", "--config " + e.config + " --api " + url + " mode", 0, "", "ACTIVE\n"},
 		{"token from the flag", "--config " + noTokCfg + " --api " + url + " --token-file " + tok + " mode", 0, "", "ACTIVE\n"},
 		{"not the leader: forwarded", "--api unix://" + fs.Socket + " set_offline db3", 0, "",
@@ -140,6 +149,7 @@ func TestExitCode(t *testing.T) {
 		{nil, app.ExitOK},
 		{errors.New("boom"), app.ExitError},
 		{fmt.Errorf("x: %w", api.ErrUnreachable), app.ExitUnreachable},
+		{fmt.Errorf("x: %w", api.ErrNotCoordinator), app.ExitUnreachable},
 		{&api.Error{Code: api.CodeUnauthorized}, app.ExitUnauthorized},
 		{&api.Error{Code: api.CodeRefused}, app.ExitRefused},
 		{&api.Error{Code: api.CodeUnknownHost}, app.ExitUnknown},
