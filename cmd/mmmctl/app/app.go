@@ -189,7 +189,8 @@ func ExitCode(err error) int {
 }
 
 // Report writes err (one "mmmctl: " line per line of its text, unless it
-// was printed already) and returns the exit code.
+// was printed already) and returns the exit code. Its text may carry an
+// API's message, so each line is printed escaped (printableCell).
 func Report(w io.Writer, err error) int {
 	if err == nil {
 		return ExitOK
@@ -197,7 +198,7 @@ func Report(w io.Writer, err error) int {
 	var ee *exitError
 	if !errors.As(err, &ee) || !ee.printed {
 		for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {
-			fmt.Fprintf(w, "mmmctl: %s\n", line)
+			fmt.Fprintf(w, "mmmctl: %s\n", printableCell(line))
 		}
 	}
 	return ExitCode(err)

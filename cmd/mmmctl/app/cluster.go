@@ -64,18 +64,19 @@ func statusAction(c *cli.Context) error {
 }
 
 // printStatus is status's text: the raft group, then a row per host and
-// a note per problem.
+// a note per problem. Every string is the API's, printed escaped.
 func printStatus(c *cli.Context, st api.Status) error {
 	w := c.App.Writer
 	leader := st.Leader
 	if leader == "" {
 		leader = "none"
 	}
-	fmt.Fprintf(w, "Node %s, leader %s, term %d, applied index %d, mode %s\n\n", st.Node, leader, st.Term, st.Applied, st.Mode)
+	p := printableCell
+	fmt.Fprintf(w, "Node %s, leader %s, term %d, applied index %d, mode %s\n\n", p(st.Node), p(leader), st.Term, st.Applied, p(st.Mode))
 	tw := table(c)
 	fmt.Fprintln(tw, "MEMBER\tADDRESS\tVOTER\tLEADER")
 	for _, m := range st.Members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Host, m.Address, yesNo(m.Voter), map[bool]string{true: "*"}[m.Leader])
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p(m.Host), p(m.Address), yesNo(m.Voter), map[bool]string{true: "*"}[m.Leader])
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -87,9 +88,9 @@ func printStatus(c *cli.Context, st api.Status) error {
 		if o == nil {
 			o = &api.HostObs{}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", h.Host, h.State, orDash(strings.Join(h.Roles, ", ")),
-			onOff(o.ReadOnly), orDash(o.Master), orDash(o.IORunning), orDash(o.SQLRunning), behind(o.SecondsBehind),
-			semisync(o), orDash(o.GTIDExecuted))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p(h.Host), p(h.State), p(orDash(strings.Join(h.Roles, ", "))),
+			onOff(o.ReadOnly), p(orDash(o.Master)), p(orDash(o.IORunning)), p(orDash(o.SQLRunning)), behind(o.SecondsBehind),
+			semisync(o), p(orDash(o.GTIDExecuted)))
 		switch {
 		case h.Obs == nil:
 			notes = append(notes, fmt.Sprintf("%s: not observed yet", h.Host))
@@ -102,7 +103,7 @@ func printStatus(c *cli.Context, st api.Status) error {
 	}
 	tw.Flush()
 	for _, n := range append(notes, st.Warnings...) {
-		fmt.Fprintf(w, "# %s\n", n)
+		fmt.Fprintf(w, "# %s\n", p(n))
 	}
 	return nil
 }
@@ -183,8 +184,9 @@ func historyAction(c *cli.Context) error {
 		if e.Duration > 0 {
 			dur = e.Duration.Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(timeFormat), e.Kind, orDash(e.Host),
-			orDash(e.Outcome), dur, what)
+		p := printableCell // stored text: whatever a command or an action carried
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Local().Format(timeFormat), p(e.Kind), p(orDash(e.Host)),
+			p(orDash(e.Outcome)), dur, p(what))
 	}
 	return tw.Flush()
 }

@@ -137,7 +137,7 @@ func printReply(c *cli.Context, resp api.CommandResponse, err error) error {
 			return perr
 		}
 	} else {
-		fmt.Fprintln(c.App.Writer, resp.Text)
+		fmt.Fprintln(c.App.Writer, printable(resp.Text))
 	}
 	if refused {
 		return &exitError{code: ExitCode(err), err: err, printed: true}
@@ -147,7 +147,7 @@ func printReply(c *cli.Context, resp api.CommandResponse, err error) error {
 
 func pingAction(c *cli.Context) error {
 	return query(c, 0, (*api.Client).Ping, func(p api.PingResponse) error {
-		fmt.Fprintln(c.App.Writer, p.Text)
+		fmt.Fprintln(c.App.Writer, printable(p.Text))
 		return nil
 	})
 }
@@ -155,9 +155,9 @@ func pingAction(c *cli.Context) error {
 func showAction(c *cli.Context) error {
 	return query(c, 0, (*api.Client).Snapshot, func(snap api.Snapshot) error {
 		for _, w := range snap.Warnings {
-			fmt.Fprintf(c.App.ErrWriter, "mmmctl: warning: %s\n", w)
+			fmt.Fprintf(c.App.ErrWriter, "mmmctl: warning: %s\n", printableCell(w))
 		}
-		fmt.Fprintln(c.App.Writer, fsm.Show(snap.Spec, snap.State))
+		fmt.Fprintln(c.App.Writer, printable(fsm.Show(snap.Spec, snap.State)))
 		return nil
 	})
 }
@@ -179,7 +179,7 @@ func checksAction(c *cli.Context) error {
 	if wantJSON(c) {
 		return printJSON(c, resp)
 	}
-	fmt.Fprintln(c.App.Writer, resp.Text)
+	fmt.Fprintln(c.App.Writer, printable(resp.Text))
 	return nil
 }
 
