@@ -139,6 +139,7 @@ func New(opts Options) (*Coordinator, error) {
 		if err != nil {
 			return nil, err
 		}
+		sx.selfFenced = c.book.selfFenced
 		maps.Copy(c.execs, sx.executors())
 	}
 	for k, e := range opts.Executors {

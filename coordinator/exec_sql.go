@@ -45,15 +45,19 @@ import (
 //     on the failover's critical path. It counts as unreachable. A host
 //     whose coordinator is unreachable gets a short TCP connect
 //     (unreachableDial).
-//   - An unreachable old writer is not a failed fence: it is fenced by its
-//     own side — mmm-notify fences it when keepalived leaves MASTER, and
-//     its coordinator closes the track file when it loses the leader for
-//     longer than the lease. The fence is recorded as skipped, the
-//     failover goes on. So is a replication repair of a host the state
-//     has down: the state machine asks again when it is up, and retries
-//     would hold up the actions behind it (the dispatcher runs them in
-//     order); one that just did not answer is retried. Refusals that
-//     retrying can fix (too many connections, access denied) are retried.
+//   - An old writer whose MySQL does not answer is fenced by its own side
+//     (selffence.go): its coordinator fences it, or kills mysqld, and
+//     says so in its reports. The leader waits for that confirmation
+//     (the fence then succeeds with a warning naming how) and retries
+//     while it lacks it; it does not assume it. Only a host whose
+//     coordinator is cut off (silent for longer than the lease) is
+//     skipped: it has closed its track file and fences itself, and the
+//     writer's semisync timeout outlasts both. A replication repair of a
+//     host the state has down is skipped too: the state machine asks
+//     again when it is up, and retries would hold up the actions behind
+//     it (the dispatcher runs them in order); one that just did not
+//     answer is retried. Refusals that retrying can fix (too many
+//     connections, access denied) are retried.
 //   - CatchUp, Promote and the replication actions act only on a host the
 //     state still gives that part (not the writer for replication, the
 //     writer for a promotion); otherwise they fail permanently, which also
@@ -99,6 +103,11 @@ type sqlExecutors struct {
 	// open connects to a host's MySQL as its agent, the TCP connect
 	// bounded by dial; a seam for tests.
 	open func(ctx context.Context, host string, dial time.Duration) (sqlServer, error)
+	// selfFenced reports a host's confirmed self-fence made known after
+	// the raft index given (reportBook.selfFenced); nil: none is ever.
+	selfFenced func(host string, index uint64) (SelfFence, bool)
+	// poll is how often a fence waiting for that confirmation looks.
+	poll time.Duration
 }
 
 func newSQLExecutors(cfg *config.Config, replica *Replica, log *slog.Logger) (*sqlExecutors, error) {
@@ -107,7 +116,7 @@ func newSQLExecutors(cfg *config.Config, replica *Replica, log *slog.Logger) (*s
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	e := &sqlExecutors{cfg: cfg, replica: replica, runner: r, log: log,
-		fence: fence.Options{MaxKillRetries: cfg.MaxKillRetries}}
+		fence: fence.Options{MaxKillRetries: cfg.MaxKillRetries}, poll: 50 * time.Millisecond}
 	e.open = e.dial
 	return e, nil
 }
@@ -294,11 +303,11 @@ func (e *sqlExecutors) fenceHost(ctx context.Context, a fsm.Fence) error {
 	defer cs.close()
 	srv := cs.srv[a.Host]
 	if srv == nil {
-		return e.unfenceable(a.Host, cs.errs[a.Host])
+		return e.unfenceable(ctx, a.Host, cs.errs[a.Host])
 	}
 	res, err := fence.Fence(ctx, srv, e.fence)
 	if errors.Is(err, fence.ErrUnreachable) {
-		return e.unfenceable(a.Host, err)
+		return e.unfenceable(ctx, a.Host, err)
 	}
 	if err != nil {
 		return fmt.Errorf("coordinator: fence %s: %w (%s)", a.Host, err, fenceSummary(res))
@@ -318,10 +327,44 @@ func (e *sqlExecutors) fenceHost(ctx context.Context, a fsm.Fence) error {
 	return nil
 }
 
-// unfenceable decides about a fence target that did not answer: skipped
-// (its own side fences it), unless retrying can help.
-func (e *sqlExecutors) unfenceable(host string, err error) error {
-	return unanswered(err, "fence "+host, "it is fenced by its own side (mmm-notify when keepalived leaves MASTER, its coordinator's lease)")
+// unfenceable decides about a fence target whose MySQL did not answer:
+// skipped when its coordinator is cut off (it fences itself), done when
+// its coordinator confirms its own fence, an error (retried) when
+// neither happens within ctx or retrying can help otherwise.
+func (e *sqlExecutors) unfenceable(ctx context.Context, host string, err error) error {
+	if errors.Is(err, dbctl.ErrTooManyConnections) || errors.Is(err, dbctl.ErrAccessDenied) {
+		return fmt.Errorf("coordinator: fence %s: %w", host, err)
+	}
+	index := e.pendingIndex(KindFence, host)
+	t := time.NewTicker(e.poll)
+	defer t.Stop()
+	for {
+		st := e.replica.View().State
+		if h := st.Host(host); h == nil || h.Unreachable || e.selfFenced == nil {
+			return unanswered(err, "fence "+host, "its coordinator is cut off (silent for longer than the lease): "+
+				"it has closed its track file and fences its mysqld itself, or kills it")
+		}
+		if sf, ok := e.selfFenced(host, index); ok {
+			return fmt.Errorf("%w: fence %s: its MySQL does not answer (%v); fenced by its own side: %s (%s; %s)",
+				ErrWarning, host, err, sf.How, sf.Detail, sf.Why)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("coordinator: fence %s: its MySQL does not answer (%v) and its coordinator has not confirmed its own fence yet", host, err)
+		case <-t.C:
+		}
+	}
+}
+
+// pendingIndex is the raft index of host's pending action of kind (0:
+// none is pending).
+func (e *sqlExecutors) pendingIndex(kind, host string) uint64 {
+	for _, p := range e.replica.Pending() {
+		if p.Kind == kind && p.Host == host {
+			return p.ID.Index
+		}
+	}
+	return 0
 }
 
 // unanswered is the error of a fence whose host did not answer, or of a

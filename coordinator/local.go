@@ -28,6 +28,15 @@ type local struct {
 	evidence *fsm.Evidence
 	urgent   chan struct{} // a report must go out now
 
+	// The self-fence (selffence.go), guarded by mu: mayWrite is whether
+	// this host was allowed to write at the last look, selfFence the
+	// current or last self-fence (nil: none since it last was),
+	// stopFence cancels a running one. base is Run's context.
+	base      context.Context
+	mayWrite  bool
+	selfFence *SelfFence
+	stopFence context.CancelFunc
+
 	// track_file state, owned by runTrack.
 	written    bool
 	eligible   bool
@@ -59,6 +68,9 @@ func (l *local) runTrack(ctx context.Context) {
 		return
 	}
 	lease := l.c.cfg.Coordinator.Lease
+	l.mu.Lock()
+	l.base = ctx
+	l.mu.Unlock()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
@@ -99,6 +111,7 @@ func (l *local) applyTrack() {
 	leaseOK := l.c.node.leaseOK(now, l.c.cfg.Coordinator.Lease)
 	writer := l.c.replica.Writer() == l.c.host
 	want := writer && leaseOK
+	l.followMayWrite(leaseOK && l.c.replica.Owner() == l.c.host, leaseOK)
 	why := "the committed state makes this host the writer"
 	switch {
 	case !leaseOK:
@@ -146,11 +159,16 @@ func (l *local) closeTrack(why string) {
 	l.eligible = false
 }
 
-// setVRRP records keepalived's state and reports a change at once.
+// setVRRP records keepalived's state and reports a change at once. A
+// host allowed to write whose keepalived leaves for FAULT or STOP has
+// lost the writer VIP: it fences itself.
 func (l *local) setVRRP(s fsm.VRRPState) {
 	l.mu.Lock()
 	changed := l.vrrp != s
 	l.vrrp = s
+	if changed && l.mayWrite && (s == fsm.VRRPFault || s == fsm.VRRPStop) {
+		l.startSelfFenceLocked("keepalived reports " + s.String() + " on the writer")
+	}
 	l.mu.Unlock()
 	if changed {
 		l.kick()
@@ -179,7 +197,12 @@ func (l *local) kick() {
 // report builds this host's report.
 func (l *local) report(urgent bool) Report {
 	l.mu.Lock()
-	r := Report{Host: l.c.host, Sent: l.c.now(), VRRP: l.vrrp, Evidence: l.evidence, Urgent: urgent}
+	r := Report{Host: l.c.host, Sent: l.c.now(), VRRP: l.vrrp, Evidence: l.evidence, Urgent: urgent,
+		Applied: l.c.replica.Applied()}
+	if l.selfFence != nil {
+		sf := *l.selfFence
+		r.SelfFence = &sf
+	}
 	l.mu.Unlock()
 	if up, err := l.c.uptime(); err == nil {
 		r.Uptime = up
@@ -266,4 +289,71 @@ func interfaceVIPs(iface string, roleIPs []netip.Addr) ([]netip.Addr, bool) {
 		}
 	}
 	return out, true
+}
+
+// followMayWrite follows whether this host may write (the committed
+// state gives it the writer role, within its lease): when that ends, a
+// self-fence starts; when it begins, a running one stops and the last
+// outcome is forgotten (the leader opens writes, which a fence running
+// on would undo).
+func (l *local) followMayWrite(may, leaseOK bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.mayWrite && !may && !leaseOK:
+		l.startSelfFenceLocked(fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", l.c.cfg.Coordinator.Lease))
+	case l.mayWrite && !may:
+		l.startSelfFenceLocked("the committed state gives the writer role to " + orNone(l.c.replica.Owner()))
+	case !l.mayWrite && may:
+		if l.stopFence != nil {
+			l.stopFence()
+			l.stopFence = nil
+		}
+		l.selfFence = nil
+	}
+	l.mayWrite = may
+}
+
+func orNone(host string) string {
+	if host == "" {
+		return "no host"
+	}
+	return host
+}
+
+// startSelfFenceLocked starts a self-fence for why, replacing a running
+// one (l.mu held).
+func (l *local) startSelfFenceLocked(why string) {
+	if l.c.witness || l.base == nil {
+		return
+	}
+	if l.stopFence != nil {
+		l.stopFence()
+	}
+	ctx, cancel := context.WithCancel(l.base)
+	l.stopFence = cancel
+	sf := SelfFence{Since: l.c.replica.Applied(), Why: why}
+	l.selfFence = &sf
+	f := l.c.selfFencer(func(sf SelfFence) {
+		l.mu.Lock()
+		if ctx.Err() == nil {
+			l.selfFence = &sf
+		}
+		l.mu.Unlock()
+		if sf.Done {
+			l.kick() // the leader may be waiting for it
+		}
+	})
+	l.c.log.Warn("self-fence: fencing the local mysqld", "host", l.c.host, "why", why)
+	go func() {
+		done := f.run(ctx, sf)
+		switch {
+		case !done.Done:
+		case done.How == SelfFencedKilled:
+			l.c.log.Error("self-fence: killed the local mysqld: it could not be made read-only within fence_timeout",
+				"host", l.c.host, "why", why, "detail", done.Detail, "tries", done.Tries)
+		default:
+			l.c.log.Info("self-fence: the local mysqld takes no writes", "host", l.c.host, "how", done.How, "detail", done.Detail)
+		}
+	}()
 }

@@ -23,6 +23,11 @@ type Report struct {
 	VIPs      []netip.Addr  `json:",omitempty"`
 	Evidence  *fsm.Evidence `json:",omitempty"` // mysqld is gone; nil = it answers or unknown
 	Urgent    bool          `json:",omitzero"`
+	// Applied is the raft index this coordinator had applied; SelfFence
+	// its latest self-fence (nil: none since the host last was allowed
+	// to write).
+	Applied   uint64     `json:",omitzero"`
+	SelfFence *SelfFence `json:",omitempty"`
 }
 
 // reportBook is the leader's memory of the latest report per host.
@@ -44,6 +49,19 @@ func (b *reportBook) put(r Report) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.latest[r.Host] = r
+}
+
+// selfFenced returns host's confirmed self-fence when its coordinator
+// had applied index when it reported it: the host knew of the decision
+// made at index and has not been allowed to write since its fence.
+func (b *reportBook) selfFenced(host string, index uint64) (SelfFence, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.latest[host]
+	if !ok || r.SelfFence == nil || !r.SelfFence.Done || r.Applied < index {
+		return SelfFence{}, false
+	}
+	return *r.SelfFence, true
 }
 
 // forget clears what was proposed: a new leader proposes again whatever

@@ -1,19 +1,14 @@
 package notify
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
-	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
 )
@@ -81,27 +76,6 @@ func interfaceAddrs(name string) ([]net.Addr, error) {
 	return addrs, nil
 }
 
-// MySQLFencer fences the server at Config (the local socket) with
-// internal/fence. It connects afresh on every call.
-type MySQLFencer struct {
-	Config  *mysql.Config
-	Options fence.Options
-}
-
-var _ Fencer = MySQLFencer{}
-
-// Fence implements Fencer. A server it cannot connect to is
-// fence.ErrUnreachable, as from fence.Fence itself: nothing was changed,
-// and nothing can write to it either while it is down.
-func (f MySQLFencer) Fence(ctx context.Context) (fence.Result, error) {
-	srv, err := dbctl.Open(ctx, f.Config)
-	if err != nil {
-		return fence.Result{}, fmt.Errorf("fence: %w: %w", fence.ErrUnreachable, err)
-	}
-	defer srv.Close()
-	return fence.Fence(ctx, srv, f.Options)
-}
-
 // New builds the Handler of host from the configuration: its writer VIPs
 // and VRRP interface, its track file, the agent account on its
 // mysql_socket (or ip:mysql_port), max_kill_retries, and its
@@ -126,20 +100,10 @@ func New(cfg *config.Config, host string, budget time.Duration) (*Handler, error
 	case h.AgentUser == "":
 		return nil, fmt.Errorf("%w: host %s has no agent_user: mmm-notify fences as the agent (READ_ONLY ADMIN, CONNECTION ADMIN, PROCESS)", ErrConfig, host)
 	}
-	c := mysql.NewConfig()
-	if h.MySQLSocket != "" {
-		c.Net, c.Addr = "unix", h.MySQLSocket
-	} else {
-		c.Net, c.Addr = "tcp", net.JoinHostPort(h.IP.String(), strconv.Itoa(h.MySQLPort))
-	}
-	c.User, c.Passwd = h.AgentUser, h.AgentPassword
-	attempt := max(budget/4, 50*time.Millisecond)
-	c.Timeout = attempt // dial
 	hd := &Handler{
 		Host:     host,
 		Observer: HostObserver{Interface: cfg.VRRPInterface(h), VIPs: role.IPs, TrackFile: h.TrackFile},
-		Fencer: MySQLFencer{Config: c, Options: fence.Options{MaxKillRetries: cfg.MaxKillRetries,
-			ReadOnlyAttempt: attempt, Interval: min(fence.DefaultInterval, attempt)}},
+		Fencer:   fence.LocalFor(cfg, h, max(budget/4, 50*time.Millisecond)),
 	}
 	if h.APISocket != "" {
 		cl, err := api.NewClient(api.ClientOptions{Socket: h.APISocket})

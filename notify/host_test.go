@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
@@ -82,19 +80,6 @@ func TestHostObserverLoopback(t *testing.T) {
 	}
 }
 
-// TestMySQLFencerUnreachable: no server behind the socket is
-// fence.ErrUnreachable, at once.
-func TestMySQLFencerUnreachable(t *testing.T) {
-	c := mysql.NewConfig()
-	c.Net, c.Addr, c.User = "unix", filepath.Join(t.TempDir(), "mysqld.sock"), "agent"
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := MySQLFencer{Config: c}.Fence(ctx)
-	if !errors.Is(err, fence.ErrUnreachable) {
-		t.Errorf("Fence = %v, want ErrUnreachable", err)
-	}
-}
-
 func labConfig(t *testing.T) *config.Config {
 	t.Helper()
 	c, err := config.Parse("/etc/mmm/mmm_common.conf", []byte(`active_master_role writer
@@ -143,7 +128,7 @@ func TestNew(t *testing.T) {
 		t.Fatal(err)
 	}
 	obs := h.Observer.(HostObserver)
-	f := h.Fencer.(MySQLFencer)
+	f := h.Fencer.(fence.Local)
 	if obs.Interface != "eth0" || len(obs.VIPs) != 1 || obs.VIPs[0].String() != "198.18.0.100" || obs.TrackFile != "/run/db1/writer.track" {
 		t.Errorf("observer %+v", obs)
 	}
@@ -160,7 +145,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := h.Fencer.(MySQLFencer); f.Config.Net != "tcp" || f.Config.Addr != "198.18.0.12:3306" {
+	if f := h.Fencer.(fence.Local); f.Config.Net != "tcp" || f.Config.Addr != "198.18.0.12:3306" {
 		t.Errorf("db2 fencer %+v", f.Config)
 	}
 	if h.Reporter != nil {

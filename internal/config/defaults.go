@@ -53,6 +53,7 @@ func Defaults() *Config {
 			Lease:                  2 * time.Second,
 			HistorySize:            1000,
 			FenceTimeout:           5 * time.Second,
+			KillUnfencedMySQLD:     true,
 			CatchupTimeout:         30 * time.Second,
 			CatchupPolicy:          CatchupRefuse,
 			SemisyncMinClients:     1,

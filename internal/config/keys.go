@@ -183,6 +183,7 @@ var coordinatorKeys = keyTable[Coordinator]{
 	"lease":                     setDuration(func(c *Coordinator) *time.Duration { return &c.Lease }),
 	"history_size":              setInt(func(c *Coordinator) *int { return &c.HistorySize }),
 	"fence_timeout":             setDuration(func(c *Coordinator) *time.Duration { return &c.FenceTimeout }),
+	"kill_unfenced_mysqld":      setBool(func(c *Coordinator) *bool { return &c.KillUnfencedMySQLD }),
 	"catchup_timeout":           setDuration(func(c *Coordinator) *time.Duration { return &c.CatchupTimeout }),
 	"catchup_policy": func(c *Coordinator, v string) (err error) {
 		c.CatchupPolicy, err = ParseCatchupPolicy(v)

@@ -298,7 +298,7 @@ func TestOurSections(t *testing.T) {
 	want := Coordinator{
 		Where: c.Coordinator.Where, RaftPeers: c.Coordinator.RaftPeers,
 		RaftHeartbeatTimeout: time.Second, RaftElectionTimeout: 2 * time.Second, RaftLeaderLeaseTimeout: 500 * time.Millisecond,
-		APITokenFile: "token", Lease: 3 * time.Second, HistorySize: 50, FenceTimeout: 4 * time.Second,
+		APITokenFile: "token", Lease: 3 * time.Second, HistorySize: 50, FenceTimeout: 4 * time.Second, KillUnfencedMySQLD: true,
 		CatchupTimeout: time.Minute, CatchupPolicy: CatchupPromote, SemisyncMinClients: 0,
 		GarpCount: 3, GarpInterval: 100 * time.Millisecond,
 	}

@@ -274,11 +274,16 @@ type Coordinator struct {
 	Lease                  time.Duration // 2 s: no leader for this long → close the track_file
 	HistorySize            int           // 1000 entries of transitions and actions
 	FenceTimeout           time.Duration // 5 s
-	CatchupTimeout         time.Duration // 30 s
-	CatchupPolicy          CatchupPolicy // refuse
-	SemisyncMinClients     int           // 1
-	GarpCount              int           // 5 gratuitous ARP rounds per reader VIP
-	GarpInterval           time.Duration // 200 ms
+	// KillUnfencedMySQLD: a host that lost the writer role and whose
+	// mysqld cannot be made read-only within fence_timeout has its
+	// mysqld killed (SIGKILL, by mysql_pidfile) by its own coordinator;
+	// default yes.
+	KillUnfencedMySQLD bool
+	CatchupTimeout     time.Duration // 30 s
+	CatchupPolicy      CatchupPolicy // refuse
+	SemisyncMinClients int           // 1
+	GarpCount          int           // 5 gratuitous ARP rounds per reader VIP
+	GarpInterval       time.Duration // 200 ms
 }
 
 // SemisyncTimeout is the rpl_semi_sync_master_timeout the coordinator
