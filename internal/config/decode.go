@@ -130,12 +130,17 @@ func (d *decoder) secret(s *section, e entry) (string, bool) {
 	}
 	data, mode, err := d.fsys.ReadFile(path)
 	if err != nil {
-		d.probs.add(ErrInclude, e.pos, s.kind, s.name, e.raw, fmt.Sprintf("cannot read %q: %s", path, reason(err)))
+		d.probs.add(ErrInclude, e.pos, s.kind, s.name, e.raw, cannotRead(path, err))
 		return "", false
 	}
 	d.warnReadable(path, mode.Perm(), "holds a password")
 	v := strings.TrimSuffix(string(data), "\n")
 	return strings.TrimSuffix(v, "\r"), true
+}
+
+// cannotRead is the message for a file a key names that cannot be read.
+func cannotRead(path string, err error) string {
+	return fmt.Sprintf("cannot read %q: %s", path, reason(err))
 }
 
 // warnReadable adds, once per file, MMM's refusal turned into a warning.

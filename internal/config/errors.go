@@ -13,8 +13,8 @@ var (
 	// ErrSyntax: a line that is not `key value`, a section that is
 	// unknown, unclosed or misnamed, or a key the section does not know.
 	ErrSyntax = errors.New("config: syntax error")
-	// ErrInclude: an included file (or a *_password_file) cannot be read,
-	// or includes itself.
+	// ErrInclude: an included file (or a *_password_file, or for
+	// CheckFiles the api_token_file) cannot be read, or includes itself.
 	ErrInclude = errors.New("config: cannot read file")
 	// ErrValue: a value that does not parse, is out of range, or a
 	// required key that is missing.

@@ -22,11 +22,11 @@ func configCommand() *cli.Command {
 		Subcommands: []*cli.Command{{
 			Name: "check", Usage: "validate a configuration; print it resolved, secrets hidden",
 			ArgsUsage: "[FILE]", Flags: []cli.Flag{jsonFlag},
-			Description: "Loads FILE (default: --config) with its includes and defaults and reports\n" +
-				"every problem with file and line (exit 8). When it is valid, prints the\n" +
-				"resolved configuration in MMM's format — itself a valid configuration —\n" +
-				"with passwords and auth_pass replaced by ********; warnings first, as\n" +
-				"comments.\n\nExample:\n   mmmctl config check /etc/mysql-mmm/mmm_agent.conf",
+			Description: "Loads FILE (default: --config) with its includes and defaults, reads its\n" +
+				"api_token_file, and reports every problem with file and line (exit 8).\n" +
+				"When it is valid, prints the resolved configuration in MMM's format —\n" +
+				"itself a valid configuration — with passwords and auth_pass replaced by\n" +
+				"********; warnings first, as comments.\n\nExample:\n   mmmctl config check /etc/mysql-mmm/mmm_agent.conf",
 			Action: configCheckAction,
 		}},
 	}
@@ -46,6 +46,10 @@ func configCheckAction(c *cli.Context) error {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		return err
+	}
+	// Load leaves the token file to the coordinator; a check reads it.
+	if err := cfg.CheckFiles(); err != nil {
+		return &exitError{code: ExitConfig, err: err}
 	}
 	secs := resolved(cfg)
 	if wantJSON(c) {

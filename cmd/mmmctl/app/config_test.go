@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,6 +102,43 @@ func TestConfigCheck(t *testing.T) {
 	}
 	if r := run(t, "config", "check", path, path); r.code != app.ExitUsage {
 		t.Errorf("config check with two files: %+v", r)
+	}
+}
+
+// TestConfigCheckTokenFile: the coordinator cannot serve its TCP API
+// without the token file it names, so config check reads it: a missing
+// or empty one is a problem at the api_token_file line.
+func TestConfigCheckTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	good := write(t, dir, "api.token", "s3cret\n")
+	empty := write(t, dir, "empty.token", "\n")
+	missing := filepath.Join(dir, "missing.token")
+	line := strings.Count(apitest.Config, "\n") + 2 // after <coordinator>
+	for _, tc := range []struct {
+		name, token string
+		code        int
+		stderr      string
+	}{
+		{"readable", good, 0, ""},
+		{"relative to the file", "api.token", 0, ""},
+		{"missing", missing, app.ExitConfig,
+			fmt.Sprintf("coordinator: api_token_file: cannot read %q: no such file or directory\n", missing)},
+		{"missing, relative", "missing.token", app.ExitConfig,
+			fmt.Sprintf("coordinator: api_token_file: cannot read %q: no such file or directory\n", missing)},
+		{"empty", empty, app.ExitConfig,
+			fmt.Sprintf("coordinator: api_token_file: %q is empty; expected the API's bearer token\n", empty)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := write(t, dir, "mmm.conf", apitest.Config+"<coordinator>\n    api_token_file "+tc.token+"\n</coordinator>\n")
+			r := run(t, "config", "check", path)
+			want := ""
+			if tc.stderr != "" {
+				want = fmt.Sprintf("mmmctl: %s:%d: %s", path, line, tc.stderr)
+			}
+			if r.code != tc.code || r.stderr != want || (tc.code != 0) != (r.stdout == "") {
+				t.Errorf("config check: code %d stderr %q stdout %d bytes, want %d %q", r.code, r.stderr, len(r.stdout), tc.code, want)
+			}
+		})
 	}
 }
 

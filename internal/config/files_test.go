@@ -1,0 +1,46 @@
+package config
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestCheckFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra string // the <coordinator> section, line 2 of main.conf
+		files map[string]string
+		want  string // the error; "" = none
+		kind  error
+	}{
+		{"no token file", "", nil, "", nil},
+		{"readable", "<coordinator>\n    api_token_file etc/api.token\n</coordinator>\n",
+			map[string]string{"etc/api.token": "t0ken\n"}, "", nil},
+		{"missing", "<coordinator>\n    api_token_file etc/api.token\n</coordinator>\n", nil,
+			`main.conf:3: coordinator: api_token_file: cannot read "etc/api.token": no such file or directory`, ErrInclude},
+		{"a directory", "<coordinator>\n    api_token_file etc\n</coordinator>\n",
+			map[string]string{"etc/x": ""}, `main.conf:3: coordinator: api_token_file: cannot read "etc": not a regular file`, ErrInclude},
+		{"empty", "<coordinator>\n    api_token_file etc/api.token\n</coordinator>\n",
+			map[string]string{"etc/api.token": " \n"}, `main.conf:3: coordinator: api_token_file: "etc/api.token" is empty; expected the API's bearer token`, ErrValue},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"base.conf": labBase, "main.conf": "include base.conf\n" + tc.extra}
+			for k, v := range tc.files {
+				files[k] = v
+			}
+			inDir(t, files)
+			c := mustLoad(t, "main.conf") // Load itself does not read the token file
+			err := c.CheckFiles()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("CheckFiles = %v, want nil", err)
+			case tc.want != "" && (err == nil || err.Error() != tc.want || !errors.Is(err, tc.kind)):
+				t.Errorf("CheckFiles = %v, want %s (%v)", err, tc.want, tc.kind)
+			}
+			var ce *Error
+			if tc.want != "" && (!errors.As(err, &ce) || ce.Pos != (Pos{File: "main.conf", Line: 3}) || ce.Key != "api_token_file") {
+				t.Errorf("CheckFiles error %#v: want the position of api_token_file", ce)
+			}
+		})
+	}
+}
