@@ -50,14 +50,22 @@ func localConfig(c *cli.Context) (*config.Config, error) {
 
 // connect returns the client of the coordinator the flags name: --api,
 // else the `this` host's api_socket from --config, else the default
-// socket. A token file comes from --token-file or api_token_file.
-func connect(c *cli.Context) (*api.Client, error) {
+// socket. A token file comes from --token-file or api_token_file. When
+// it sends a TCP API no token, noToken says why (for the 401 message).
+func connect(c *cli.Context) (cl *api.Client, noToken string, err error) {
 	opts := api.ClientOptions{URL: c.String("api"), TokenFile: c.String("token-file")}
 	var cfg *config.Config
-	if c.IsSet("config") || !selfContained(opts) {
-		var err error
+	switch {
+	case c.IsSet("config"):
 		if cfg, err = localConfig(c); err != nil {
-			return nil, err
+			return nil, "", err
+		}
+	case opts.URL != "" && !selfContained(opts):
+		// Only the token file is wanted: the API to ask was given.
+		cfg, noToken = tokenConfig(c.String("config"))
+	case opts.URL == "":
+		if cfg, err = localConfig(c); err != nil {
+			return nil, "", err
 		}
 	}
 	if cfg != nil {
@@ -66,19 +74,39 @@ func connect(c *cli.Context) (*api.Client, error) {
 		}
 		if opts.URL != "" && opts.TokenFile == "" {
 			opts.TokenFile = cfg.Coordinator.APITokenFile
+			if opts.TokenFile == "" {
+				noToken = cfg.Files[0] + " names no api_token_file"
+			}
 		}
+	}
+	if opts.URL == "" || strings.HasPrefix(opts.URL, "unix:") || opts.TokenFile != "" {
+		noToken = ""
 	}
 	if opts.URL == "" {
 		opts.TokenFile = "" // the socket needs none
 	}
-	cl, err := api.NewClient(opts)
+	cl, err = api.NewClient(opts)
 	switch {
 	case errors.Is(err, api.ErrBadRequest):
-		return nil, &exitError{code: ExitUsage, err: err}
+		return nil, "", &exitError{code: ExitUsage, err: err}
 	case err != nil:
-		return nil, &exitError{code: ExitUnauthorized, err: err}
+		return nil, "", &exitError{code: ExitUnauthorized, err: err}
 	}
-	return cl, nil
+	return cl, noToken, nil
+}
+
+// tokenConfig is the default configuration when it is read for its
+// api_token_file alone: absent, empty (a package installed but not
+// configured yet) or broken, it is skipped, and why is returned instead.
+func tokenConfig(path string) (*config.Config, string) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, "no default configuration " + path
+	}
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, fmt.Sprintf("the default configuration %s does not load (mmmctl config check %s)", path, path)
+	}
+	return cfg, ""
 }
 
 // selfContained is true when the flags name everything the client needs
@@ -94,14 +122,18 @@ func selfContained(o api.ClientOptions) bool {
 // the command's one context (--timeout). call takes the client first so
 // that a method expression serves: ask(c, (*api.Client).Ping).
 func ask[T any](c *cli.Context, call func(*api.Client, context.Context) (T, error)) (T, error) {
-	cl, err := connect(c)
+	cl, noToken, err := connect(c)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
 	ctx, cancel := appContext(c)
 	defer cancel()
-	return call(cl, ctx)
+	v, err := call(cl, ctx)
+	if noToken != "" && errors.Is(err, api.ErrUnauthorized) {
+		err = fmt.Errorf("%w; no token was sent: no --token-file, and %s", err, noToken)
+	}
+	return v, err
 }
 
 // query is a read of n arguments: it asks, then prints the answer as JSON
