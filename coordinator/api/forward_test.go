@@ -125,6 +125,21 @@ func TestNoLeader(t *testing.T) {
 	if err := c.client.ReportVRRP(shortCtx(t), api.VRRPReport{Host: "db2", State: "BACKUP"}); !errors.Is(err, api.ErrNoLeader) {
 		t.Errorf("ReportVRRP without a leader = %v", err)
 	}
+	// Reads are answered from the node's own state, which says it has no
+	// leader: the client can tell the state may be stale.
+	if snap, err := c.client.Snapshot(shortCtx(t)); err != nil || snap.Leader != "" {
+		t.Errorf("Snapshot without a leader: leader %q, %v", snap.Leader, err)
+	}
+	if st, err := c.client.Status(shortCtx(t)); err != nil || st.Leader != "" {
+		t.Errorf("Status without a leader: leader %q, %v", st.Leader, err)
+	}
+	if ch, err := c.client.Checks(shortCtx(t), "", ""); err != nil || !ch.NoLeader {
+		t.Errorf("Checks without a leader: NoLeader %v, %v", ch.NoLeader, err)
+	}
+	c.follower.SetLeader("db2", "db1", "")
+	if ch, err := c.client.Checks(shortCtx(t), "", ""); err != nil || ch.NoLeader {
+		t.Errorf("Checks with a leader: NoLeader %v, %v", ch.NoLeader, err)
+	}
 }
 
 // electing is a follower that learns the leader on its third attempt.

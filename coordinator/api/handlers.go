@@ -139,7 +139,7 @@ func (s *Server) handleChecks(w http.ResponseWriter, r *http.Request) {
 			writeError(w, ErrorResponse{Code: replyCode(text), Message: text})
 			return
 		}
-		resp := ChecksResponse{Text: text}
+		resp := ChecksResponse{Text: text, NoLeader: snap.Leader == ""}
 		for _, row := range checkRows(snap) {
 			if (host == "" || host == "all" || host == row.Host) && (check == "" || check == "all" || check == row.Check) {
 				resp.Checks = append(resp.Checks, row)

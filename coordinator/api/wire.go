@@ -71,6 +71,9 @@ type SwitchoverRequest struct {
 type ChecksResponse struct {
 	Text   string // fsm.ChecksReport's text
 	Checks []CheckRow
+	// NoLeader: the answering node has no raft leader, so its stored
+	// checks may be stale (Snapshot and Status say so by an empty Leader).
+	NoLeader bool `json:",omitempty"`
 }
 
 // CheckRow is one host's stored status of one check (§3.3).

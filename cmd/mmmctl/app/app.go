@@ -34,7 +34,7 @@ const (
 	ExitUnauthorized = 4 // the token was refused or cannot be read
 	ExitRefused      = 5 // the state machine answered ERROR
 	ExitUnknown      = 6 // unknown host, role, role IP or check
-	ExitUnavailable  = 7 // no raft leader, leader unreachable, timeout
+	ExitUnavailable  = 7 // no raft leader, leader unreachable, timeout; a stale read
 	ExitConfig       = 8 // the configuration does not load or render
 )
 
@@ -47,7 +47,9 @@ const exitCodesHelp = `Exit codes:
    4  unauthorized: wrong, missing or unreadable token
    5  the state machine refused the command (MMM's "ERROR: ..." reply)
    6  unknown host, role, role IP or check
-   7  unavailable: no raft leader, leader unreachable, or timeout
+   7  unavailable: no raft leader, leader unreachable, or timeout; show,
+      status and checks answered by a node without a leader (the state is
+      printed, but may be stale: --allow-stale exits 0)
    8  the configuration does not load, validate or render`
 
 // New returns mmmctl's command tree. Its Writer and ErrWriter may be
@@ -79,6 +81,7 @@ Examples:
 			&cli.StringFlag{Name: "token-file", EnvVars: []string{"MMMCTL_TOKEN_FILE"},
 				Usage: "bearer token `FILE` for --api (default: the configuration's api_token_file)"},
 			jsonFlag,
+			staleFlag,
 			&cli.DurationFlag{Name: "timeout", Value: 10 * time.Second, Action: checkTimeout,
 				Usage: "give up after this `DURATION` (connecting, waiting for a leader, the answer)"},
 			// Our MMM-style help command stops urfave/cli from adding -h.
@@ -110,14 +113,40 @@ func commands() []*cli.Command {
 
 var jsonFlag = &cli.BoolFlag{Name: "json", Usage: "print the answer as JSON"}
 
+// staleFlag is for the reads that print the cluster's state (show,
+// status, checks).
+var staleFlag = &cli.BoolFlag{Name: "allow-stale",
+	Usage: "exit 0 when the coordinator asked has no raft leader (its state may be stale; default: exit 7)"}
+
 // wantJSON is true when --json was given globally or to the command.
-func wantJSON(c *cli.Context) bool {
+func wantJSON(c *cli.Context) bool { return anyLevel(c, "json") }
+
+// anyLevel is true when the boolean flag was given globally or to the
+// command.
+func anyLevel(c *cli.Context, flag string) bool {
 	for _, x := range c.Lineage() {
-		if x.Bool("json") {
+		if x.Bool(flag) {
 			return true
 		}
 	}
 	return false
+}
+
+// staleRead fails a read answered by a node without a raft leader: it
+// answers from its own state, which may be old (it is cut off from the
+// others), and a script that reads show's output and exit code must not
+// take that for the cluster's state. The state is printed all the same;
+// --allow-stale accepts it.
+func staleRead(c *cli.Context, node string, noLeader bool) error {
+	if !noLeader || anyLevel(c, staleFlag.Name) {
+		return nil
+	}
+	who := "the coordinator asked"
+	if node != "" {
+		who = node
+	}
+	return &exitError{code: ExitUnavailable,
+		err: fmt.Errorf("%s has no raft leader: the state printed may be stale (--allow-stale accepts it)", who)}
 }
 
 // checkTimeout refuses a --timeout that is not positive: 0 or less

@@ -18,9 +18,11 @@ func clusterCommands() []*cli.Command {
 	return []*cli.Command{
 		{
 			Name: "status", Usage: "show raft members, leader, replication and semisync per host",
-			Flags: []cli.Flag{jsonFlag},
+			Flags: []cli.Flag{jsonFlag, staleFlag},
 			Description: "What the coordinator asked knows: the raft group, and for every host its\n" +
-				"MMM state, roles and the leader's latest look at its MySQL.\n\nExample:\n   mmmctl status\n   mmmctl --json status",
+				"MMM state, roles and the leader's latest look at its MySQL. Exits 7 when\n" +
+				"that coordinator has no raft leader, unless --allow-stale.\n\n" +
+				"Example:\n   mmmctl status\n   mmmctl --json status",
 			Action: statusAction,
 		},
 		{
@@ -60,7 +62,11 @@ func clusterCommands() []*cli.Command {
 }
 
 func statusAction(c *cli.Context) error {
-	return query(c, 0, (*api.Client).Status, func(st api.Status) error { return printStatus(c, st) })
+	st, err := query(c, 0, (*api.Client).Status, func(st api.Status) error { return printStatus(c, st) })
+	if err != nil {
+		return err
+	}
+	return staleRead(c, st.Node, st.Leader == "")
 }
 
 // printStatus is status's text: the raft group, then a row per host and

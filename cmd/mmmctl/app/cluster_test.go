@@ -37,9 +37,10 @@ db3   ONLINE  reader(198.18.0.102)                        ON         db1     Yes
 		t.Errorf("status with db3 unreachable:\n%s", r.stdout)
 	}
 
-	// Without a leader, the node says so under the table.
+	// Without a leader, the node says so under the table (and exits 7:
+	// TestNoLeaderIsStale).
 	e.backend.SetLeader("db1", "", "")
-	r = e.run(t, "status")
+	r = e.run(t, "--allow-stale", "status")
 	if !strings.HasPrefix(r.stdout, "Node db1, leader none,") || !strings.HasSuffix(r.stdout, "# no raft leader: this state may be stale\n") {
 		t.Errorf("status without a leader:\n%s", r.stdout)
 	}
@@ -162,5 +163,50 @@ func TestJSONOutput(t *testing.T) {
 	var ping api.PingResponse
 	if err := json.Unmarshal([]byte(r.stdout), &ping); err != nil || ping.Version != "test" || ping.Node != "db1" {
 		t.Errorf("ping --json: %v %+v", err, ping)
+	}
+}
+
+// TestNoLeaderIsStale: a node without a raft leader (cut off from the
+// others) still answers reads from its own, possibly old, state. Scripts
+// that parse show and its exit code must not take it for the cluster's:
+// show, status and checks print it and exit 7 with a line on stderr,
+// unless --allow-stale (global or the command's) accepts it.
+func TestNoLeaderIsStale(t *testing.T) {
+	e := newEnv(t)
+	e.backend.SetLeader("db1", "", "")
+	const stale = "mmmctl: db1 has no raft leader: the state printed may be stale (--allow-stale accepts it)\n"
+	for _, tc := range []struct {
+		args   string
+		code   int
+		stdout string // prefix; "" = do not check
+		stderr string // suffix
+	}{
+		{"show", app.ExitUnavailable, showHealthy, stale},
+		{"status", app.ExitUnavailable, "Node db1, leader none,", stale},
+		{"checks db2 rep_backlog", app.ExitUnavailable, "db2  rep_backlog  [last change: ",
+			"mmmctl: the coordinator asked has no raft leader: the state printed may be stale (--allow-stale accepts it)\n"},
+		{"--json show", app.ExitUnavailable, "{", stale},
+		{"show --json", app.ExitUnavailable, "{", stale},
+		{"--allow-stale show", 0, showHealthy, "mmmctl: warning: no raft leader: this state may be stale\n"},
+		{"show --allow-stale", 0, showHealthy, "mmmctl: warning: no raft leader: this state may be stale\n"},
+		{"--allow-stale status", 0, "Node db1, leader none,", ""},
+		{"status --allow-stale --json", 0, "{", ""},
+		{"checks --allow-stale db2 rep_backlog", 0, "db2  rep_backlog  [last change: ", ""},
+		{"ping", 0, "OK: Pinged successfully!\n", ""}, // the node answers: that is all ping says
+	} {
+		args := strings.Fields(tc.args)
+		r := e.run(t, args...)
+		if r.code != tc.code || !strings.HasPrefix(r.stdout, tc.stdout) || !strings.HasSuffix(r.stderr, tc.stderr) ||
+			(tc.stderr == "") != (r.stderr == "") {
+			t.Errorf("mmmctl %s: code %d\nstdout %q\nstderr %q\nwant %d, stdout %q…, stderr …%q", tc.args, r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderr)
+		}
+	}
+
+	// With a leader again, no flag is needed.
+	e.backend.SetLeader("db1", "db1", "")
+	for _, args := range [][]string{{"show"}, {"status"}, {"checks"}} {
+		if r := e.run(t, args...); r.code != 0 || r.stderr != "" {
+			t.Errorf("mmmctl %s with a leader: %+v", args, r)
+		}
 	}
 }

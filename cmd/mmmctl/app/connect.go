@@ -137,17 +137,18 @@ func ask[T any](c *cli.Context, call func(*api.Client, context.Context) (T, erro
 }
 
 // query is a read of n arguments: it asks, then prints the answer as JSON
-// with --json, else as text prints it.
-func query[T any](c *cli.Context, n int, call func(*api.Client, context.Context) (T, error), text func(T) error) error {
+// with --json, else as text prints it. The answer is returned too.
+func query[T any](c *cli.Context, n int, call func(*api.Client, context.Context) (T, error), text func(T) error) (T, error) {
+	var zero T
 	if err := wantArgs(c, n); err != nil {
-		return err
+		return zero, err
 	}
 	v, err := ask(c, call)
 	if err != nil {
-		return err
+		return zero, err
 	}
 	if wantJSON(c) {
-		return printJSON(c, v)
+		return v, printJSON(c, v)
 	}
-	return text(v)
+	return v, text(v)
 }

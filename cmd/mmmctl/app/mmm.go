@@ -28,14 +28,18 @@ func mmmCommands() []*cli.Command {
 			Action:      pingAction,
 		},
 		{
-			Name: "show", Usage: "show status", Flags: []cli.Flag{jsonFlag},
+			Name: "show", Usage: "show status", Flags: []cli.Flag{jsonFlag, staleFlag},
 			Description: "Hosts with their state and roles, as mmm_control show printed them;\n" +
-				"--json prints the whole snapshot (spec, state, raft, observations).\n\nExample:\n   mmmctl show",
+				"--json prints the whole snapshot (spec, state, raft, observations).\n" +
+				"A coordinator without a raft leader answers from a state that may be\n" +
+				"stale: it is printed, and mmmctl exits 7 unless --allow-stale.\n\nExample:\n   mmmctl show",
 			Action: showAction,
 		},
 		{
-			Name: "checks", Usage: "show checks status", ArgsUsage: "[<host>|all [<check>|all]]", Flags: []cli.Flag{jsonFlag},
-			Description:  "Checks are ping, mysql, rep_threads and rep_backlog.\n\nExample:\n   mmmctl checks\n   mmmctl checks db2 rep_backlog",
+			Name: "checks", Usage: "show checks status", ArgsUsage: "[<host>|all [<check>|all]]", Flags: []cli.Flag{jsonFlag, staleFlag},
+			Description: "Checks are ping, mysql, rep_threads and rep_backlog. Exits 7 when the\n" +
+				"coordinator asked has no raft leader, unless --allow-stale.\n\n" +
+				"Example:\n   mmmctl checks\n   mmmctl checks db2 rep_backlog",
 			Action:       checksAction,
 			BashComplete: completeHosts,
 		},
@@ -146,20 +150,25 @@ func printReply(c *cli.Context, resp api.CommandResponse, err error) error {
 }
 
 func pingAction(c *cli.Context) error {
-	return query(c, 0, (*api.Client).Ping, func(p api.PingResponse) error {
+	_, err := query(c, 0, (*api.Client).Ping, func(p api.PingResponse) error {
 		fmt.Fprintln(c.App.Writer, printable(p.Text))
 		return nil
 	})
+	return err
 }
 
 func showAction(c *cli.Context) error {
-	return query(c, 0, (*api.Client).Snapshot, func(snap api.Snapshot) error {
+	snap, err := query(c, 0, (*api.Client).Snapshot, func(snap api.Snapshot) error {
 		for _, w := range snap.Warnings {
 			fmt.Fprintf(c.App.ErrWriter, "mmmctl: warning: %s\n", printableCell(w))
 		}
 		fmt.Fprintln(c.App.Writer, printable(fsm.Show(snap.Spec, snap.State)))
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return staleRead(c, snap.Node, snap.Leader == "")
 }
 
 func checksAction(c *cli.Context) error {
@@ -177,10 +186,14 @@ func checksAction(c *cli.Context) error {
 		return err
 	}
 	if wantJSON(c) {
-		return printJSON(c, resp)
+		err = printJSON(c, resp)
+	} else {
+		fmt.Fprintln(c.App.Writer, printable(resp.Text))
 	}
-	fmt.Fprintln(c.App.Writer, printable(resp.Text))
-	return nil
+	if err != nil {
+		return err
+	}
+	return staleRead(c, "", resp.NoLeader)
 }
 
 // mmmHelp is MMM's help (Commands.pm), then ours in the same layout.
