@@ -46,7 +46,7 @@ func TestDispatcherOutcomes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := d.execute(context.Background(), PendingAction{Kind: KindFence, Action: wa, Attempts: tt.attempt})
+		res, _ := d.execute(context.Background(), PendingAction{Kind: KindFence, Action: wa, Attempts: tt.attempt})
 		if res.Outcome != tt.want || !strings.Contains(res.Error, tt.text) {
 			t.Errorf("%v (attempt %d): %s %q, want %s containing %q", tt.err, tt.attempt+1, res.Outcome, res.Error, tt.want, tt.text)
 		}

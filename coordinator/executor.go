@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/failover"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 )
 
@@ -91,11 +92,11 @@ func (d *dispatcher) run(ctx context.Context) {
 			t.Stop()
 			continue
 		}
-		res := d.execute(ctx, p)
+		res, told := d.execute(ctx, p)
 		if ctx.Err() != nil {
 			return // leadership lost mid-action: the next leader runs it again
 		}
-		data, err := newEntry(d.now(), nil, []ActionResult{res})
+		data, err := newEntry(d.now(), told, []ActionResult{res})
 		if err == nil {
 			_, err = d.node.apply(ctx, data)
 		}
@@ -120,9 +121,58 @@ func (d *dispatcher) run(ctx context.Context) {
 	}
 }
 
-// execute runs one pending action once and returns its result.
-func (d *dispatcher) execute(ctx context.Context, p PendingAction) ActionResult {
+// execute runs one pending action once and returns its result, and what
+// the outcome tells the state machine (refusal), to be committed with it.
+func (d *dispatcher) execute(ctx context.Context, p PendingAction) (ActionResult, []fsm.Input) {
+	res := d.once(ctx, p)
+	return res.ActionResult, d.refusal(p, res)
+}
+
+// outcome is an execution's result and the executor's error.
+type outcome struct {
+	ActionResult
+	action fsm.Action
+	err    error
+}
+
+// refusal turns the outcome of a replication repair into Refusal
+// inputs: a rejoin or repoint refused for errant transactions marks that
+// host (the error names it; for the ring, the writer's peer), and one
+// that succeeded clears the marks of the hosts it involved. Committed in
+// the same entry as the result, so that no set_online slips in between
+// (the replication checks would only see the stopped replication after
+// trap_period).
+func (d *dispatcher) refusal(p PendingAction, o outcome) []fsm.Input {
+	var hosts []string
+	switch a := o.action.(type) {
+	case fsm.Repoint:
+		hosts = []string{a.Host, a.Master}
+	case fsm.StartReplication:
+		hosts = []string{a.Host, a.Master}
+	default:
+		return nil
+	}
+	var ee *failover.ErrantError
+	if errors.As(o.err, &ee) {
+		return []fsm.Input{fsm.Refusal{Host: ee.Host, Reason: ee.Error()}}
+	}
+	if o.Outcome != OutcomeOK {
+		return nil
+	}
+	st := d.replica.View().State
+	var out []fsm.Input
+	for _, h := range hosts {
+		if hs := st.Host(h); hs != nil && hs.Refused != "" {
+			out = append(out, fsm.Refusal{Host: h})
+		}
+	}
+	return out
+}
+
+// once executes p once.
+func (d *dispatcher) once(ctx context.Context, p PendingAction) (o outcome) {
 	res := ActionResult{ID: p.ID, Attempt: p.Attempts + 1}
+	defer func() { o.ActionResult = res }()
 	ex := d.execs[p.Kind]
 	if ex == nil {
 		if !d.warned[p.Kind] {
@@ -130,17 +180,19 @@ func (d *dispatcher) execute(ctx context.Context, p PendingAction) ActionResult 
 			d.log.Warn("no executor for this kind of action: recorded as skipped", "kind", p.Kind, "action", p.Text)
 		}
 		res.Outcome, res.Error = OutcomeSkipped, "no executor"
-		return res
+		return o
 	}
 	a, err := p.Decode()
 	if err != nil {
 		res.Outcome, res.Error = OutcomeFailed, err.Error()
-		return res
+		return o
 	}
+	o.action = a
 	start := d.now()
 	actx, cancel := context.WithTimeout(ctx, d.policy.timeout(p.Kind))
 	err = ex.Execute(actx, a)
 	cancel()
+	o.err = err
 	res.Duration = d.now().Sub(start)
 	switch {
 	case err == nil:
@@ -162,7 +214,7 @@ func (d *dispatcher) execute(ctx context.Context, p PendingAction) ActionResult 
 		d.log.Warn("action failed, will retry", "action", p.Text, "host", p.Host, "attempt", res.Attempt,
 			"retry_at", res.RetryAt.Format(time.RFC3339Nano), "err", err)
 	}
-	return res
+	return o
 }
 
 // gateExecutor executes CloseWriter and OpenWriter. Their effect is the

@@ -321,10 +321,16 @@ func orNone(host string) string {
 	return host
 }
 
-// startSelfFenceLocked starts a self-fence for why, replacing a running
-// one (l.mu held).
+// startSelfFenceLocked starts a self-fence for why (l.mu held). One
+// still running goes on: starting over would put its kill off by another
+// fence_timeout (keepalived's FAULT on a frozen writer comes seconds
+// before the leader's decision that moves the role). One that is done
+// is started again: writes may have been reopened since.
 func (l *local) startSelfFenceLocked(why string) {
 	if l.c.witness || l.base == nil {
+		return
+	}
+	if l.stopFence != nil && l.selfFence != nil && !l.selfFence.Done {
 		return
 	}
 	if l.stopFence != nil {

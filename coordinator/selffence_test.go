@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,4 +262,47 @@ func TestFollowMayWrite(t *testing.T) {
 	}
 	l.setVRRP(fsm.VRRPFault)
 	eventually(t, 10*time.Second, "a self-fence on FAULT", func() bool { s := sf(); return s != nil && s.Done })
+}
+
+// TestSelfFenceKeepsItsDeadline: a second reason to fence while a
+// self-fence is still trying (keepalived's FAULT, then the leader moving
+// the role) does not start it over, which would put the kill off.
+func TestSelfFenceKeepsItsDeadline(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	// A socket that accepts and never answers: a frozen mysqld.
+	sock := filepath.Join(t.TempDir(), "mysqld.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	cfg.Host("db1").MySQLSocket = sock
+	cfg.Coordinator.KillUnfencedMySQLD = false
+	f := newFeeder(t)
+	c := &Coordinator{cfg: cfg, host: "db1", log: slog.New(slog.DiscardHandler), replica: f.r}
+	l := newLocal(c)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l.base = ctx
+	l.followMayWrite(true, true)
+	l.setVRRP(fsm.VRRPFault)
+	l.mu.Lock()
+	first := l.selfFence
+	l.mu.Unlock()
+	l.followMayWrite(false, true)
+	l.mu.Lock()
+	second := l.selfFence
+	l.mu.Unlock()
+	if first == nil || second == nil || second.Why != first.Why {
+		t.Errorf("self-fence %+v, then %+v: want the first one to go on", first, second)
+	}
 }

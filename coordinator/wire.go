@@ -95,6 +95,7 @@ var inputKinds = newKinds(map[string]fsm.Input{
 	"vips":         fsm.VIPs{},
 	"gtid":         fsm.GTID{},
 	"tick":         fsm.Tick{},
+	"refusal":      fsm.Refusal{},
 	"start":        fsm.Start{},
 	"command":      fsm.Command{},
 })

@@ -175,6 +175,8 @@ func (s *step) setOnline(host string, force bool) {
 func (s *step) replProblem(h *HostStatus) string {
 	am := s.activeMaster()
 	switch {
+	case h.Refused != "":
+		return "its replication was refused: " + h.Refused
 	case h.Follows == "":
 		return fmt.Sprintf("it does not replicate from '%s'", am)
 	case h.Follows != am:

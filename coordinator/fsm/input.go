@@ -78,6 +78,19 @@ type GTID struct {
 	Position Position
 }
 
+// Refusal says that a repair of the host's replication (a rejoin or a
+// repoint) was refused because the host has transactions the active
+// master lacks, with Reason; an empty Reason says that a repair has
+// succeeded since. Until then the host's replication does not count as
+// verified, whatever its checks say: they report the stopped replication
+// only after trap_period, and a host that misses acknowledged writes or
+// holds errant ones must never become ONLINE (only set_online --force,
+// the operator's word, overrides it).
+type Refusal struct {
+	Host   string
+	Reason string
+}
+
 // Tick only lets time pass: time-based rules (auto_set_online, the WAIT
 // timeout, retries) are evaluated on every input, ticks included.
 type Tick struct{}
@@ -97,5 +110,6 @@ func (Writable) input()     {}
 func (VIPs) input()         {}
 func (GTID) input()         {}
 func (Tick) input()         {}
+func (Refusal) input()      {}
 func (Start) input()        {}
 func (Command) input()      {}

@@ -178,6 +178,15 @@ func (s *step) observe(in Input) {
 		if h := s.host(v.Host); h != nil {
 			h.Follows = v.Master
 		}
+	case Refusal:
+		if h := s.host(v.Host); h != nil && h.Refused != v.Reason {
+			h.Refused = v.Reason
+			if v.Reason != "" {
+				s.log(LevelError, "Replication of '%s' was refused: %s", v.Host, v.Reason)
+			} else {
+				s.log(LevelInfo, "Replication of '%s' was repaired", v.Host)
+			}
+		}
 	case Writable:
 		s.observeWritable(v)
 	case VRRP:

@@ -56,6 +56,9 @@ type HostStatus struct {
 	// peer is back with verified replication. Cleared when the writer's
 	// replication runs again or another host is promoted.
 	RingStopped bool `json:",omitzero"`
+	// Refused: the last repair of its replication was refused for this
+	// reason (Refusal); "" = none, or a repair succeeded since.
+	Refused string `json:",omitempty"`
 	// ReplWarned: the W30 warning about the active master's own
 	// replication has been given for the current failure.
 	ReplWarned bool `json:",omitzero"`

@@ -42,14 +42,15 @@ func (s *step) setState(h *HostStatus, to HostState) {
 // replVerified reports whether the host's replication is proven: it
 // follows the active master and both replication checks are OK. A host
 // needs no replication when there is no active master or it is the active
-// master. A host becomes ONLINE automatically, and by set_online from
+// master. A refused repair (Refusal) holds until a repair succeeds. A
+// host becomes ONLINE automatically, and by set_online from
 // AWAITING_RECOVERY, only when this holds (W10, W30).
 func (s *step) replVerified(h *HostStatus) bool {
 	am := s.activeMaster()
 	if am == "" || am == h.Name {
 		return true
 	}
-	return h.Follows == am && h.ok(CheckRepThreads) && h.ok(CheckRepBacklog)
+	return h.Refused == "" && h.Follows == am && h.ok(CheckRepThreads) && h.ok(CheckRepBacklog)
 }
 
 // restartGrace: a host switched ONLINE from ADMIN_OFFLINE had its
