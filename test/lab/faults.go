@@ -97,11 +97,16 @@ func (l *Lab) FreezeMySQL(ctx context.Context, host string) (Undo, error) {
 	return once(func(ctx context.Context) error { return l.ThawMySQL(ctx, host) }), nil
 }
 
-// ThawMySQL resumes a frozen mysqld with SIGCONT.
+// ThawMySQL resumes a frozen mysqld with SIGCONT. One that ended while
+// frozen — the coordinator's self-fence kills a demoted writer it cannot
+// fence — is started again, as its service manager would.
 func (l *Lab) ThawMySQL(ctx context.Context, host string) error {
 	s, err := l.Server(host)
 	if err != nil {
 		return err
+	}
+	if !s.Running() {
+		return s.Start(ctx)
 	}
 	return s.Signal(syscall.SIGCONT)
 }

@@ -23,6 +23,7 @@ of the host by its network namespace. Examples:
    mmm-lab fault mysqld-kill db1        # SIGKILL; mysqld-start db1 brings it back
    mmm-lab fault net-down db1 20s       # the seed article's "ifdown eth0", up after 20 s
    mmm-lab fault partition db1 db2      # they lose each other, both still see db3
+   mmm-lab fault cut-off db1            # db1 alone, app still reaches it; reconnect db1
    mmm-lab fault repl-stop db3 io       # then: mmm-lab fault repl-start db3 io
    mmm-lab fault repl-delay db3 90s
 
@@ -82,6 +83,11 @@ the coordinators run, reopen the writer by hand:
 					return err
 				}),
 			},
+			hostFault("cut-off", "cut the host off at L3 from every host but app (blackhole routes): app still writes to it", func(l *lab.Lab, ctx context.Context, h string) error {
+				_, err := l.CutOff(ctx, h)
+				return err
+			}),
+			hostFault("reconnect", "end a cut-off", (*lab.Lab).Reconnect),
 			{
 				Name:  "heal",
 				Usage: "end the partition",

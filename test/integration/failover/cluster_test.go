@@ -116,6 +116,20 @@ func root(t *testing.T, host string) *sql.DB {
 	return db
 }
 
+// readOnly reads host's @@read_only as root, bounded at 10 s.
+func readOnly(t *testing.T, host string) bool {
+	t.Helper()
+	db := root(t, host)
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ro bool
+	if err := db.QueryRowContext(ctx, "SELECT @@read_only").Scan(&ro); err != nil {
+		t.Fatalf("read_only of %s: %v", host, err)
+	}
+	return ro
+}
+
 // replication reads host's SHOW SLAVE STATUS: the master's host name and
 // whether both threads run.
 func replication(ctx context.Context, db *sql.DB) (master string, running bool, err error) {

@@ -83,6 +83,16 @@ func TestFailover(t *testing.T) {
 				return theLab.NetworkDown(ctx, w, 0)
 			})
 		}},
+		// A frozen writer (an I/O stall, a VM pause): no check can fence
+		// it and statements sent before the freeze wait inside it. Its
+		// own coordinator must stop it from ever committing again (the
+		// self-fence kills it after fence_timeout), so that it rejoins
+		// without an errant transaction: set_online succeeds.
+		{"mysqld-freeze-15s", func(t *testing.T, id int64) figure {
+			return writerFault(t, id, "mysqld-freeze-15s", 15*time.Second, func(ctx context.Context, w string) (lab.Undo, error) {
+				return theLab.FreezeMySQL(ctx, w)
+			})
+		}},
 		{"semisync", semisync},
 		{"io-thread-stop", ioThreadStop},
 		{"reader-host-kill", readerHostKill},
@@ -236,6 +246,11 @@ func writerFault(t *testing.T, firstID int64, name string, hold time.Duration,
 		t.Fatalf("undo %s: %v", name, err)
 	}
 	undone = true
+	// The demoted writer takes no write the moment the fault ends: a
+	// frozen one resumes with statements that waited inside it.
+	if ro := readOnly(t, w); !ro {
+		t.Errorf("%s: %s is writable right after the fault ended: its own side did not fence it", name, w)
+	}
 	waitState(t, 60*time.Second, w+" back (AWAITING_RECOVERY: a former writer never skips it)", func(s api.Snapshot) bool {
 		return stateOf(s, w) == fsm.StateAwaitingRecovery
 	})
