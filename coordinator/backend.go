@@ -47,8 +47,8 @@ func (c *Coordinator) Snapshot(ctx context.Context) (api.Snapshot, error) {
 			s.LeaderAPI = h.APIAddress
 		}
 	}
-	if !c.node.leaseOK(c.now(), c.cfg.Coordinator.Lease) {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("no contact with a raft leader within the lease (%v)", c.cfg.Coordinator.Lease))
+	if ok, why := c.trusted(c.now()); !ok {
+		s.Warnings = append(s.Warnings, why+": this state may be stale")
 	}
 	if n := len(v.Pending); n > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d action(s) pending, next: %s", n, v.Pending[0].Text))

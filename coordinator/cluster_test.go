@@ -195,10 +195,10 @@ func (tc *testCluster) node(host string) *Coordinator {
 }
 
 // send delivers a report to the leader in process, like the raft port.
-func (tc *testCluster) send(ctx context.Context, leaderID, leaderAddr string, r Report) error {
+func (tc *testCluster) send(ctx context.Context, leaderID, leaderAddr string, r Report) (uint64, error) {
 	c := tc.node(leaderID)
 	if c == nil {
-		return fmt.Errorf("no coordinator %s", leaderID)
+		return 0, fmt.Errorf("no coordinator %s", leaderID)
 	}
 	return c.handleReport(ctx, r)
 }

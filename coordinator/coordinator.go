@@ -52,8 +52,9 @@ type Options struct {
 	// Test seams; nil means the real thing.
 	Transport raft.Transport // default: TCP on the host's raft_address
 	Stores    *Stores        // default: raft-boltdb and snapshots under data_dir
-	// Send delivers a report to the leader; default: over the raft port.
-	Send func(ctx context.Context, leaderID, leaderAddr string, r Report) error
+	// Send delivers a report to the leader and returns its applied
+	// index; default: over the raft port.
+	Send func(ctx context.Context, leaderID, leaderAddr string, r Report) (uint64, error)
 	// AskPeer asks a peer whether it knows a raft leader (quorum.go);
 	// default: over the raft port.
 	AskPeer func(ctx context.Context, peer string) (peerStatus, error)
@@ -79,6 +80,7 @@ type Coordinator struct {
 	listener *peerListener
 	client   reportClient
 	book     *reportBook
+	fresh    *freshness
 	local    *local
 	readers  *readerVIPs // nil: reader VIPs are not applied here
 	metrics  *Metrics
@@ -111,7 +113,7 @@ func New(opts Options) (*Coordinator, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Coordinator{opts: opts, cfg: cfg, host: h.Name, witness: opts.Witness || h.Mode == config.HostModeWitness,
-		trackFile: h.TrackFile, log: opts.Logger, spec: fsm.SpecFromConfig(cfg), book: newReportBook(),
+		trackFile: h.TrackFile, log: opts.Logger, spec: fsm.SpecFromConfig(cfg), book: newReportBook(), fresh: newFreshness(),
 		obs: map[string]api.HostObs{}, metrics: opts.Metrics}
 	if c.metrics == nil {
 		c.metrics = NewMetrics()
@@ -395,41 +397,72 @@ func (c *Coordinator) isPeer(host string) bool {
 
 // handleReport takes a report from a coordinator (the leader only): it
 // is kept for the next round, and an urgent one is proposed at once.
-func (c *Coordinator) handleReport(ctx context.Context, r Report) error {
+//
+// It answers with the raft index this leader has applied, which a stale
+// reporter must reach before it acts on its state (freshness).
+func (c *Coordinator) handleReport(ctx context.Context, r Report) (uint64, error) {
 	if !c.node.isLeader() {
-		return ErrNotLeader
+		return 0, ErrNotLeader
 	}
+	applied := c.replica.Applied()
 	known := false
 	for _, h := range c.spec.Hosts {
 		known = known || h.Name == r.Host
 	}
 	if !known {
-		return fmt.Errorf("%w: report from unknown host %q", ErrConfig, r.Host)
+		return 0, fmt.Errorf("%w: report from unknown host %q", ErrConfig, r.Host)
 	}
 	c.book.put(r)
 	if !r.Urgent || !c.replica.Started() {
-		return nil
+		return applied, nil
 	}
 	v := c.replica.View()
 	in := c.book.inputs(&v.State, r.Host, true)
 	if len(in) == 0 {
-		return nil
+		return applied, nil
 	}
-	return c.propose(ctx, in)
+	return applied, c.propose(ctx, in)
 }
 
-// sendReport delivers this host's report to the leader (itself included).
+// sendReport delivers this host's report to the leader (itself included)
+// and gives the leader's applied index to freshness.
 func (c *Coordinator) sendReport(ctx context.Context, r Report) error {
 	id, addr := c.node.leader()
+	var applied uint64
+	var err error
 	switch {
 	case id == "":
 		return ErrNoLeader
 	case id == c.host:
-		return c.handleReport(ctx, r)
+		applied, err = c.handleReport(ctx, r)
 	case c.opts.Send != nil:
-		return c.opts.Send(ctx, id, addr, r)
+		applied, err = c.opts.Send(ctx, id, addr, r)
+	default:
+		applied, err = c.client.Send(ctx, addr, r)
 	}
-	return c.client.Send(ctx, addr, r)
+	if err == nil {
+		c.fresh.answered(applied)
+	}
+	return err
+}
+
+// trusted reports whether this node may act on its applied state now:
+// within its lease and fresh (freshness). why says why not. A stale node
+// in contact with a leader asks for its answer at once.
+func (c *Coordinator) trusted(now time.Time) (ok bool, why string) {
+	lease := c.cfg.Coordinator.Lease
+	if !c.node.leaseOK(now, lease) {
+		c.fresh.lapse()
+		return false, fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", lease)
+	}
+	fresh, ask := c.fresh.current(c.replica.Applied())
+	if ask {
+		c.local.kick()
+	}
+	if !fresh {
+		return false, "this node has not caught up with the leader since it lost contact or started"
+	}
+	return true, ""
 }
 
 // Reload applies what can change safely at run time: the check timings.

@@ -109,13 +109,14 @@ func (l *local) leaseWait(lease time.Duration) time.Duration {
 func (l *local) applyTrack() {
 	now := l.c.now()
 	leaseOK := l.c.node.leaseOK(now, l.c.cfg.Coordinator.Lease)
+	trusted, notTrusted := l.c.trusted(now)
 	writer := l.c.replica.Writer() == l.c.host
-	want := writer && leaseOK
-	l.followMayWrite(leaseOK && l.c.replica.Owner() == l.c.host, leaseOK)
+	want := writer && trusted
+	l.followMayWrite(trusted && l.c.replica.Owner() == l.c.host, leaseOK)
 	why := "the committed state makes this host the writer"
 	switch {
-	case !leaseOK:
-		why = fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", l.c.cfg.Coordinator.Lease)
+	case !trusted:
+		why = notTrusted
 	case !writer:
 		why = "the committed state does not make this host the writer"
 	}

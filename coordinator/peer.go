@@ -34,7 +34,7 @@ const (
 type peerListener struct {
 	ln     net.Listener
 	raftCh chan net.Conn
-	handle func(ctx context.Context, r Report) error
+	handle func(ctx context.Context, r Report) (uint64, error)
 	log    *slog.Logger
 
 	statusMu sync.Mutex
@@ -43,8 +43,9 @@ type peerListener struct {
 	once     sync.Once
 }
 
-// listenPeers listens on addr. handle is called for every report.
-func listenPeers(addr string, handle func(context.Context, Report) error, log *slog.Logger) (*peerListener, error) {
+// listenPeers listens on addr. handle is called for every report; it
+// returns the leader's applied index (freshness).
+func listenPeers(addr string, handle func(context.Context, Report) (uint64, error), log *slog.Logger) (*peerListener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("coordinator: raft listener: %w", err)
@@ -98,9 +99,11 @@ func (l *peerListener) route(c net.Conn) {
 	}
 }
 
-// reportReply answers one report.
+// reportReply answers one report: the handler's error, or the raft
+// index the leader had applied (freshness).
 type reportReply struct {
-	Err string `json:",omitempty"`
+	Err     string `json:",omitempty"`
+	Applied uint64 `json:",omitzero"`
 }
 
 // serveReports answers the reports of one persistent connection.
@@ -115,9 +118,11 @@ func (l *peerListener) serveReports(c net.Conn) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
 		var rep reportReply
-		if err := l.handle(ctx, r); err != nil {
+		applied, err := l.handle(ctx, r)
+		if err != nil {
 			rep.Err = err.Error()
 		}
+		rep.Applied = applied
 		cancel()
 		_ = c.SetWriteDeadline(time.Now().Add(reportTimeout))
 		if err := enc.Encode(rep); err != nil {
@@ -236,18 +241,18 @@ type reportClient struct {
 }
 
 // Send delivers r to the coordinator listening on addr and returns the
-// handler's error.
-func (c *reportClient) Send(ctx context.Context, addr string, r Report) error {
+// leader's applied index, or the handler's error.
+func (c *reportClient) Send(ctx context.Context, addr string, r Report) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		err := c.send(ctx, addr, r)
+		applied, err := c.send(ctx, addr, r)
 		if err == nil || attempt == 1 || ctx.Err() != nil {
-			return err
+			return applied, err
 		}
 		var remote *remoteError
 		if errors.As(err, &remote) {
-			return err
+			return 0, err
 		}
 	}
 }
@@ -257,14 +262,14 @@ type remoteError struct{ msg string }
 
 func (e *remoteError) Error() string { return "coordinator: leader: " + e.msg }
 
-func (c *reportClient) send(ctx context.Context, addr string, r Report) error {
+func (c *reportClient) send(ctx context.Context, addr string, r Report) (uint64, error) {
 	if c.conn != nil && c.addr != addr {
 		c.closeLocked()
 	}
 	if c.conn == nil {
 		conn, err := dialMux(addr, reportTimeout, muxReport)
 		if err != nil {
-			return fmt.Errorf("coordinator: report to %s: %w", addr, err)
+			return 0, fmt.Errorf("coordinator: report to %s: %w", addr, err)
 		}
 		c.conn, c.addr, c.dec = conn, addr, json.NewDecoder(bufio.NewReader(conn))
 	}
@@ -276,16 +281,16 @@ func (c *reportClient) send(ctx context.Context, addr string, r Report) error {
 	var rep reportReply
 	if err := json.NewEncoder(c.conn).Encode(r); err != nil {
 		c.closeLocked()
-		return fmt.Errorf("coordinator: report to %s: %w", addr, err)
+		return 0, fmt.Errorf("coordinator: report to %s: %w", addr, err)
 	}
 	if err := c.dec.Decode(&rep); err != nil {
 		c.closeLocked()
-		return fmt.Errorf("coordinator: report to %s: %w", addr, err)
+		return 0, fmt.Errorf("coordinator: report to %s: %w", addr, err)
 	}
 	if rep.Err != "" {
-		return &remoteError{rep.Err}
+		return 0, &remoteError{rep.Err}
 	}
-	return nil
+	return rep.Applied, nil
 }
 
 func (c *reportClient) closeLocked() {

@@ -144,6 +144,12 @@ func newReaderVIPs(c *Coordinator) *readerVIPs {
 			if !c.node.leaseOK(c.now(), lease) {
 				return nil, true, fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", lease)
 			}
+			if ok, _ := c.trusted(c.now()); !ok {
+				// In contact again, not caught up yet (freshness): the
+				// state may hand this host VIPs another host holds now.
+				// What it has stays until the state is current.
+				return nil, false, ""
+			}
 			v := c.replica.View()
 			h := v.State.Host(c.host)
 			if h == nil || !h.Applied.Known {
