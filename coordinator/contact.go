@@ -17,16 +17,39 @@ import (
 // been silent for `suspect`: a healthy cluster costs no wake-up.
 type contactBook struct {
 	mu      sync.Mutex
+	clock   contactClock
 	last    map[string]time.Time
-	timers  map[string]*time.Timer
+	timers  map[string]contactTimer
 	suspect time.Duration
 	onLapse func(peer string) // called from the timer's goroutine
 }
 
-// newContactBook returns a book whose peers lapse after suspect. It runs
-// on the wall clock: its timers are real.
-func newContactBook(suspect time.Duration) *contactBook {
-	return &contactBook{last: map[string]time.Time{}, timers: map[string]*time.Timer{}, suspect: suspect}
+// contactClock is the time the contact book runs on: wallContactClock,
+// or a fake one that a test moves by hand.
+type contactClock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once d has passed.
+	AfterFunc(d time.Duration, f func()) contactTimer
+}
+
+// contactTimer is what the book does with a timer of its clock.
+type contactTimer interface {
+	Reset(d time.Duration) bool
+	Stop() bool
+}
+
+// wallContactClock is the real clock: time.Now and time.AfterFunc.
+type wallContactClock struct{}
+
+func (wallContactClock) Now() time.Time { return time.Now() }
+
+func (wallContactClock) AfterFunc(d time.Duration, f func()) contactTimer {
+	return time.AfterFunc(d, f)
+}
+
+// newContactBook returns a book whose peers lapse after suspect on clock.
+func newContactBook(suspect time.Duration, clock contactClock) *contactBook {
+	return &contactBook{clock: clock, last: map[string]time.Time{}, timers: map[string]contactTimer{}, suspect: suspect}
 }
 
 // setLapse sets the function called when a peer has been silent for the
@@ -41,7 +64,7 @@ func (b *contactBook) setLapse(f func(peer string)) {
 func (b *contactBook) touch(peer string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.last[peer] = time.Now()
+	b.last[peer] = b.clock.Now()
 	b.armLocked(peer)
 }
 
@@ -50,7 +73,7 @@ func (b *contactBook) armLocked(peer string) {
 		t.Reset(b.suspect)
 		return
 	}
-	b.timers[peer] = time.AfterFunc(b.suspect, func() {
+	b.timers[peer] = b.clock.AfterFunc(b.suspect, func() {
 		b.mu.Lock()
 		f := b.onLapse
 		b.mu.Unlock()
@@ -67,7 +90,7 @@ func (b *contactBook) armLocked(peer string) {
 func (b *contactBook) reset(peers []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := time.Now()
+	now := b.clock.Now()
 	clear(b.last)
 	for _, p := range peers {
 		b.last[p] = now

@@ -1,52 +1,151 @@
 package coordinator
 
 import (
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
+// fakeTimerClock is a contactClock that moves only when advance moves it.
+// Its timers fire inside advance, at their own deadlines, in order, on
+// the caller's goroutine: a lapse is recorded when advance returns, and a
+// slow machine changes nothing.
+type fakeTimerClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c     *fakeTimerClock
+	at    time.Time
+	armed bool
+	f     func()
+}
+
+func (c *fakeTimerClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeTimerClock) AfterFunc(d time.Duration, f func()) contactTimer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, at: c.now.Add(d), armed: true, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.armed
+	t.at, t.armed = t.c.now.Add(d), true
+	return was
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.armed
+	t.armed = false
+	return was
+}
+
+// advance moves the clock d ahead, firing on the way every timer that
+// falls due, with the clock at the timer's deadline.
+func (c *fakeTimerClock) advance(d time.Duration) {
+	c.mu.Lock()
+	end := c.now.Add(d)
+	for {
+		var next *fakeTimer
+		for _, t := range c.timers {
+			if t.armed && !t.at.After(end) && (next == nil || t.at.Before(next.at)) {
+				next = t
+			}
+		}
+		if next == nil {
+			break
+		}
+		c.now, next.armed = next.at, false
+		c.mu.Unlock()
+		next.f() // unlocked: f may read the clock or reset its timer
+		c.mu.Lock()
+	}
+	c.now = end
+	c.mu.Unlock()
+}
+
 // TestContactBookLapse: a peer that keeps answering never lapses; one
-// that falls silent lapses once, after the threshold; reset counts every
-// peer as heard from now; stop disarms.
+// that falls silent lapses once, at the threshold, and again only after
+// a new answer; reset counts every peer as heard from now; stop disarms.
+// The book runs on a fake clock: the machine's load cannot move a lapse.
 func TestContactBookLapse(t *testing.T) {
-	b := newContactBook(40 * time.Millisecond)
-	lapsed := make(chan string, 8)
-	b.setLapse(func(p string) { lapsed <- p })
-	start := time.Now()
+	const suspect = 40 * time.Millisecond
+	clock := &fakeTimerClock{now: t0}
+	b := newContactBook(suspect, clock)
+	type lapse struct {
+		peer string
+		at   time.Duration // since the reset
+	}
+	var lapses []lapse // appended inside clock.advance, on this goroutine
+	b.setLapse(func(p string) { lapses = append(lapses, lapse{p, clock.Now().Sub(t0)}) })
 	b.reset([]string{"db1", "db2"})
-	if got := b.lastContact("db1"); got.Before(start) {
-		t.Fatalf("after reset db1 last contact %v, before the reset at %v", got, start)
+	if got := b.lastContact("db1"); !got.Equal(t0) {
+		t.Fatalf("after reset db1 last contact %v, want the reset at %v", got, t0)
 	}
 	// db1 answers every 10 ms for 150 ms; db2 stays silent.
-	for end := time.Now().Add(150 * time.Millisecond); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+	for range 15 {
+		clock.advance(10 * time.Millisecond)
 		b.touch("db1")
 	}
-	select {
-	case p := <-lapsed:
-		if p != "db2" {
-			t.Fatalf("lapsed %q, want db2", p)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("db2 never lapsed")
+	if want := []lapse{{"db2", suspect}}; !slices.Equal(lapses, want) {
+		t.Fatalf("lapses %v over 150 ms, want %v: db2 once at the threshold, db1 never, no second lapse without a new answer", lapses, want)
 	}
-	if since := time.Since(start); since < 40*time.Millisecond {
-		t.Errorf("db2 lapsed %v after the reset, before the 40 ms threshold", since)
+	// db2 answers once more, then falls silent again; db1 goes on.
+	b.touch("db2")
+	answered := clock.Now().Sub(t0)
+	for range 3 {
+		clock.advance(10 * time.Millisecond)
+		b.touch("db1")
 	}
-	select {
-	case p := <-lapsed:
-		t.Fatalf("a second lapse (%q) without a new answer", p)
-	default:
+	clock.advance(suspect - 30*time.Millisecond - time.Millisecond)
+	if len(lapses) != 1 {
+		t.Fatalf("lapses %v: db2 lapsed again before the threshold after its answer", lapses)
+	}
+	clock.advance(time.Millisecond)
+	if want := (lapse{"db2", answered + suspect}); len(lapses) != 2 || lapses[1] != want {
+		t.Fatalf("lapses %v, want a second one %v", lapses, want)
 	}
 	b.stop()
 	if !b.lastContact("db1").IsZero() {
 		t.Error("stop kept the contacts")
 	}
+	clock.advance(time.Hour)
+	if len(lapses) != 2 {
+		t.Fatalf("lapses %v after stop", lapses[2:])
+	}
+}
+
+// TestWallContactClock: the real clock's timers fire and stop.
+func TestWallContactClock(t *testing.T) {
+	fired := make(chan struct{})
+	tm := wallContactClock{}.AfterFunc(time.Millisecond, func() { close(fired) })
 	select {
-	case p := <-lapsed:
-		t.Fatalf("lapse %q after stop", p)
-	case <-time.After(100 * time.Millisecond):
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a 1 ms timer did not fire within 10 s")
+	}
+	if tm.Stop() {
+		t.Error("Stop found a fired timer still armed")
+	}
+	idle := wallContactClock{}.AfterFunc(time.Hour, func() { t.Error("a stopped timer fired") })
+	if !idle.Stop() {
+		t.Error("Stop found an armed timer not armed")
 	}
 }
 
@@ -61,7 +160,7 @@ func TestContactTransport(t *testing.T) {
 			rpc.Respond(&raft.AppendEntriesResponse{Success: true}, nil)
 		}
 	}()
-	book := newContactBook(time.Hour)
+	book := newContactBook(time.Hour, &fakeTimerClock{now: t0})
 	ct := newContactTransport(a, book)
 	var resp raft.AppendEntriesResponse
 	if err := ct.AppendEntries("b", addrB, &raft.AppendEntriesRequest{}, &resp); err != nil {

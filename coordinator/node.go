@@ -141,7 +141,7 @@ func startNode(id string, peers []Peer, t RaftTiming, f raft.FSM, st Stores, tra
 	if !ok {
 		return nil, fmt.Errorf("coordinator: raft transport %T does not support pre-vote", trans)
 	}
-	contacts := newContactBook(suspectAfter(conf.HeartbeatTimeout))
+	contacts := newContactBook(suspectAfter(conf.HeartbeatTimeout), wallContactClock{})
 	trans = newContactTransport(tt, contacts)
 	// The leader reads back every entry it sends: keep the recent ones in
 	// memory instead of a bolt read transaction per AppendEntries.
