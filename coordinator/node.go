@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
-	"go.etcd.io/bbolt"
 )
 
 // RaftTiming are raft's timeouts (the <coordinator> raft_* keys).
@@ -46,24 +44,43 @@ func InmemStores() Stores {
 }
 
 // OpenStores opens the durable stores under dir: raft.db (raft-boltdb,
-// log and stable store) and snapshots/ (two snapshots kept).
+// log and stable store) and snapshots/ (two snapshots kept). raft.db is
+// read once from end to end first (checkRaftDB): one that bbolt cannot
+// read fails with ErrCorruptStore instead of a panic in raft, and raft
+// gets it behind guardedStore. The recovery is the error's text: move
+// the data dir aside and start with an empty one; startNode then
+// bootstraps the configured members again, which the group's leader
+// answers with its log or a snapshot (TestRejoinWithEmptyDataDir).
 func OpenStores(dir string, log *slog.Logger) (Stores, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return Stores{}, fmt.Errorf("coordinator: data dir: %w", err)
 	}
-	// A second coordinator on the same data dir fails here at once
-	// instead of waiting forever for bolt's file lock.
-	db, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db"),
-		BoltOptions: &bbolt.Options{Timeout: time.Second}})
+	path := filepath.Join(dir, raftDBName)
+	ctx, cancel := context.WithTimeout(context.Background(), storeCheckBudget)
+	defer cancel()
+	start := time.Now()
+	switch err := checkRaftDB(ctx, path, log); {
+	case errors.Is(err, context.DeadlineExceeded):
+		log.Warn("raft.db not read to the end within the budget; opening it unchecked", "path", path, "budget", storeCheckBudget)
+	case err != nil:
+		return Stores{}, err
+	default:
+		log.Debug("raft.db read and checked", "path", path, "took", time.Since(start))
+	}
+	db, err := openBoltStore(path)
 	if err != nil {
-		return Stores{}, fmt.Errorf("coordinator: open %s: %w", filepath.Join(dir, "raft.db"), err)
+		return Stores{}, err
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, newHCLogger(log, "snapshot"))
 	if err != nil {
 		db.Close()
 		return Stores{}, fmt.Errorf("coordinator: snapshot store in %s: %w", dir, err)
 	}
-	return Stores{Logs: db, Stable: db, Snaps: snaps, closer: db}, nil
+	g := &guardedStore{db: db, path: path, log: log}
+	return Stores{Logs: g, Stable: g, Snaps: snaps, closer: db}, nil
 }
 
 // raftConfig builds raft's configuration: DefaultConfig, our timeouts,
