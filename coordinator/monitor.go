@@ -201,7 +201,7 @@ func (c *Coordinator) probe(ctx context.Context, host string, due []fsm.Check, i
 			defer wg.Done()
 			pctx, cancel := context.WithTimeout(ctx, t.Checks[ch].deadline())
 			defer cancel()
-			start := time.Now()
+			start, began := time.Now(), c.now()
 			type res struct {
 				r   fsm.Result
 				msg string
@@ -214,7 +214,7 @@ func (c *Coordinator) probe(ctx context.Context, host string, due []fsm.Check, i
 				return res{r, msg}
 			})
 			c.metrics.observeCheck(host, ch, time.Since(start))
-			probes[i] = fsm.Probe{Host: host, Check: ch, Result: r.r, Message: r.msg}
+			probes[i] = fsm.Probe{Host: host, Check: ch, Result: r.r, Message: r.msg, Started: began}
 		}()
 	}
 	if inspect && c.opts.Inspector != nil {

@@ -47,7 +47,16 @@ func (s *step) probe(p Probe) {
 	switch p.Result {
 	case ResultOK:
 		if p.Check == CheckMySQL { // only the evidence fast path needs it
-			c.LastOK = s.now
+			began := s.now
+			if !p.Started.IsZero() {
+				began = p.Started.UTC()
+			}
+			if began.Before(c.Evidence) {
+				// Measured before mysqld was seen gone: the answer may
+				// come from the server that has died since.
+				return
+			}
+			c.LastOK = began
 		}
 		if c.Holds(ResultOK) {
 			return
@@ -144,6 +153,7 @@ func (s *step) evidence(e Evidence) {
 	if observed.Before(c.LastOK) {
 		return
 	}
+	c.Evidence = observed
 	if c.Known && !c.OK && c.Trap == TrapReported {
 		return // already reported
 	}

@@ -142,6 +142,33 @@ func TestEvidence(t *testing.T) {
 	}
 }
 
+// TestEvidenceOrdersProbes: results count by when they were measured,
+// not when they arrived. An OK mysql probe that began before mysqld was
+// seen gone (it answered, then mysqld died, and the result came in
+// after the evidence) does not bring the host back; one that began
+// after does. Evidence observed before an OK probe began is stale.
+func TestEvidenceOrdersProbes(t *testing.T) {
+	m, now := steady(t, nil)
+	killed := now.Add(time.Second)
+	m.Step(killed.Add(10*time.Millisecond), Evidence{Host: "db3", Kind: EvidenceSocketRefused, Observed: killed})
+	if st := m.st.Host("db3").State; st != StateHardOffline {
+		t.Fatalf("db3 is %s after evidence", st)
+	}
+	late := Probe{Host: "db3", Check: CheckMySQL, Result: ResultOK, Message: "OK", Started: killed.Add(-300 * time.Millisecond)}
+	if out := m.Step(killed.Add(300*time.Millisecond), late); len(out.Events) > 0 || m.st.Host("db3").ok(CheckMySQL) {
+		t.Fatalf("an OK measured before the evidence acted: %q", eventText(out))
+	}
+	back := Probe{Host: "db3", Check: CheckMySQL, Result: ResultOK, Message: "OK", Started: killed.Add(5 * time.Second)}
+	m.Step(killed.Add(5*time.Second+10*time.Millisecond), back)
+	if !m.st.Host("db3").ok(CheckMySQL) {
+		t.Fatal("an OK measured after the evidence did not count")
+	}
+	old := Evidence{Host: "db3", Kind: EvidenceSocketRefused, Observed: killed.Add(4 * time.Second)}
+	if out := m.Step(killed.Add(6*time.Second), old); len(out.Events) > 0 || !m.st.Host("db3").ok(CheckMySQL) {
+		t.Errorf("evidence observed before the last OK began acted: %q", eventText(out))
+	}
+}
+
 // TestInitialChecks: before startup a result is stored as it is, UNKNOWN
 // and errors as failures; checks never reported fail at Start.
 func TestInitialChecks(t *testing.T) {

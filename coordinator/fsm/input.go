@@ -18,6 +18,10 @@ type Probe struct {
 	Check   Check
 	Result  Result
 	Message string
+	// Started is when the check began, in the leader's clock; zero =
+	// unknown. A mysql OK that began before evidence that mysqld is gone
+	// was observed says nothing about mysqld since: it is dropped.
+	Started time.Time `json:",omitzero"`
 }
 
 // Evidence is definitive local evidence from the host's own coordinator

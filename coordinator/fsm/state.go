@@ -96,7 +96,10 @@ type CheckStatus struct {
 
 	Trap   TrapPhase `json:",omitzero"`
 	Since  time.Time `json:",omitzero"` // TrapFailing only: failing since
-	LastOK time.Time `json:",omitzero"` // mysql only: last OK probe; older evidence is stale
+	LastOK time.Time `json:",omitzero"` // mysql only: when the last OK probe began; older evidence is stale
+	// Evidence is when the last evidence that mysqld is gone was
+	// observed (mysql only): an OK probe that began before it is stale.
+	Evidence time.Time `json:",omitzero"`
 }
 
 // Applied is the per-host desired state the runtime was last told about.
