@@ -56,6 +56,10 @@
 //     ADMIN_OFFLINE (whose replication MMM stopped) gets no role until
 //     its restarted replication is verified, and its replication checks
 //     are not held against it for PeerGrace (rule online/restart-grace).
+//     A repair refused for errant transactions (the Refusal input, which
+//     the runtime commits with the refused action's outcome) makes
+//     replVerified false at once, before any check sees the stopped
+//     replication, and until a repair of that host succeeds.
 //   - W14 — MMM's flap semantics are kept as they are (fixed window
 //     anchored at the first failure, cleared only by set_online, §2.5);
 //     the window and the flag are now part of the replicated state.
