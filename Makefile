@@ -96,3 +96,14 @@ bench-failover: build ## failover benchmark, ours vs keepalived + shell scripts,
 	$(BIN)/mmm-failbench -json bench/failover.json -svg bench/failover.svg $(BENCH_FAILOVER_ARGS); \
 	status=$$?; $(BIN)/mmm-lab --prefix mmmw down >/dev/null || status=1; \
 	echo "make bench-failover took $$($(elapsed))"; exit $$status
+
+# The chaos campaign (test/cmd/mmm-chaos): 100 seeded faults in a row on
+# one lab (prefix mmmx), results in bench/chaos.json. CHAOS_ARGS passes
+# flags, e.g. CHAOS_ARGS='-faults 30 -seed 42' replays a sequence.
+CHAOS_ARGS ?=
+.PHONY: chaos
+chaos: build ## the chaos campaign: seeded faults in a row, invariants checked all along (CHAOS_ARGS='-faults 30 -seed 42')
+	@start=$$(date +%s%N); \
+	$(BIN)/mmm-chaos $(CHAOS_ARGS); status=$$?; \
+	[ $$status -eq 0 ] || $(BIN)/mmm-lab --prefix mmmx down >/dev/null 2>&1; \
+	echo "make chaos took $$($(elapsed))"; exit $$status

@@ -1,0 +1,80 @@
+//go:build integration
+
+package chaos
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/test/chaos"
+)
+
+// The short campaign: a fixed seed (so a failure replays with
+// `make chaos CHAOS_ARGS='-seed 1207 -faults 12 -max-hold 6s'`), holds of
+// 3-6 s so that it stays within a few minutes on two cores.
+const (
+	seed   = 1207
+	faults = 12
+)
+
+// testWriter sends the campaign's progress lines to t.Log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// TestCampaign fails on any lost acknowledged row, any sample with two
+// writable servers or two live holders of the writer VIP, any host ONLINE
+// with stopped or late replication, any errant transaction and any fault
+// the cluster did not recover from within a minute.
+func TestCampaign(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	evidence := t.TempDir()
+	res, err := chaos.Run(ctx, theLab, chaos.Options{
+		Seed: seed, Faults: faults, Plan: chaos.PlanOptions{MaxHold: 6 * time.Second},
+		Converge: 60 * time.Second, MaxStuck: 1, PauseAtFault: true, EvidenceDir: evidence,
+		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Progress: testWriter{t},
+	})
+	if res != nil {
+		var b strings.Builder
+		res.WriteTable(&b)
+		t.Logf("results:\n%s", b.String())
+		for _, f := range res.Failed() {
+			t.Errorf("campaign: %s", f)
+		}
+		if len(res.Faults) < faults {
+			t.Errorf("only %d of %d faults ran", len(res.Faults), faults)
+		}
+		for _, f := range res.Faults {
+			if f.Error != "" {
+				t.Errorf("fault %d (%s) not injected: %s", f.Index, f.Type, f.Error)
+			}
+			if f.Evidence != "" {
+				keepEvidence(t, f.Evidence)
+			}
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keepEvidence copies a stuck fault's evidence out of the test's
+// temporary directory, which the test removes.
+func keepEvidence(t *testing.T, dir string) {
+	keep, err := os.MkdirTemp("", prefix+"-evidence-")
+	if err != nil {
+		return
+	}
+	if err := os.CopyFS(keep, os.DirFS(dir)); err == nil {
+		t.Logf("evidence of a stuck fault kept in %s", keep)
+	}
+}
