@@ -62,6 +62,9 @@ type fakeDB struct {
 	readOnly      bool
 	semiM, semiR  bool
 	semiTimeout   time.Duration
+	// semiRActive: the IO thread connected with the replica side on
+	// (Rpl_semi_sync_slave_status).
+	semiRActive bool
 	errs          map[string]error // by method name
 	lostOnce      map[string]bool  // by method name: the next call loses its connection
 	receivedExtra gtid.MariaDBPos  // received, beyond the source (set by tests)
@@ -89,6 +92,7 @@ func (d *fakeDB) node() Node { return Node{Name: d.name, DB: d, Source: d.ep} }
 func (d *fakeDB) follows(src *fakeDB) *fakeDB {
 	d.replica, d.srcHost, d.srcPort, d.auto = true, src.ep.Host, src.ep.Port, true
 	d.io, d.sql = dbctl.ThreadRunning, dbctl.ThreadRunning
+	d.semiR, d.semiRActive = true, true // the replica side on since before its IO thread connected
 	return d
 }
 
@@ -309,8 +313,22 @@ func (d *fakeDB) StartReplication(ctx context.Context, t dbctl.Threads) error {
 			return nil
 		}
 		d.io, d.ioErrno = dbctl.ThreadRunning, 0
+		d.semiRActive = d.semiR
 	}
 	return nil
+}
+
+func (d *fakeDB) Semisync(ctx context.Context) (dbctl.SemisyncStatus, error) {
+	if err := d.call("Semisync"); err != nil {
+		return dbctl.SemisyncStatus{}, err
+	}
+	if d.noSemisync {
+		return dbctl.SemisyncStatus{}, fmt.Errorf("dbctl: semisync status: %w", dbctl.ErrNoSemisync)
+	}
+	d.w.mu.Lock()
+	defer d.w.mu.Unlock()
+	return dbctl.SemisyncStatus{MasterEnabled: d.semiM, ReplicaEnabled: d.semiR,
+		ReplicaActive: d.semiRActive && d.io == dbctl.ThreadRunning}, nil
 }
 
 func (d *fakeDB) ChangeSource(ctx context.Context, src dbctl.Source) error {
@@ -433,7 +451,7 @@ func (w *world) callsOf(host string) []string {
 		h, rest, _ := strings.Cut(c, ": ")
 		name, _, _ := strings.Cut(rest, " ")
 		switch name {
-		case "GTIDState", "BinlogGTIDState", "ReplicaStatus", "BinlogSettings", "WaitForGTID":
+		case "GTIDState", "BinlogGTIDState", "ReplicaStatus", "BinlogSettings", "WaitForGTID", "Semisync":
 			continue
 		}
 		if h == host {

@@ -140,8 +140,24 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 		res.Already = true
 		rc.note(rep.Name, "already replicates from %s", master.Name)
 	}
-	if err := r.semisyncReplica(ctx, rc, rep); err != nil {
+	inactive, err := r.semisyncReplica(ctx, rc, rep)
+	if err != nil {
 		return err
+	}
+	if inactive && !change && rs != nil && rs.IO != dbctl.ThreadStopped {
+		// The replica side takes effect when the IO thread connects: one
+		// that has run since before (a demoted writer whose ring was
+		// closed again) would stay an asynchronous replica, and the
+		// writer's durability would hang on the other replicas alone.
+		err := rc.do(rep.Name, "restart the IO thread for semisync", func() error {
+			if err := rep.DB.StopReplication(ctx, dbctl.IOThread); err != nil {
+				return err
+			}
+			return rep.DB.StartReplication(ctx, dbctl.IOThread)
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return r.startVerified(ctx, rc, rep, res)
 }
@@ -172,17 +188,20 @@ func (r *Runner) leaveSource(ctx context.Context, rc *recorder, rep Node, rs *db
 }
 
 // semisyncReplica turns the semisync master side off and the replica side
-// on; a server without semisync is noted, not an error.
-func (r *Runner) semisyncReplica(ctx context.Context, rc *recorder, n Node) error {
-	err := rc.do(n.Name, "semisync master off", func() error { return n.DB.SetSemisyncMaster(ctx, false) })
+// on; a server without semisync is noted, not an error. inactive: the
+// replica side was not active before (Rpl_semi_sync_slave_status), so a
+// running IO thread does not acknowledge until it reconnects.
+func (r *Runner) semisyncReplica(ctx context.Context, rc *recorder, n Node) (inactive bool, err error) {
+	st, serr := n.DB.Semisync(ctx)
+	err = rc.do(n.Name, "semisync master off", func() error { return n.DB.SetSemisyncMaster(ctx, false) })
 	if err == nil {
 		err = rc.do(n.Name, "semisync replica on", func() error { return n.DB.SetSemisyncReplica(ctx, true) })
 	}
 	if errors.Is(err, dbctl.ErrNoSemisync) {
 		rc.note(n.Name, "no semisync on this server")
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil && serr == nil && !st.ReplicaActive, err
 }
 
 // startVerified starts replication until both threads run (W10): a

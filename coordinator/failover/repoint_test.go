@@ -242,3 +242,30 @@ func TestRejoin(t *testing.T) {
 		})
 	}
 }
+
+// TestRepointRestartsIOForSemisync: a replica that already replicates
+// from the master, but whose IO thread connected while its semisync
+// replica side was off (a demoted writer whose ring was closed again),
+// gets its IO thread restarted, so that it acknowledges again; one whose
+// side is active is left running.
+func TestRepointRestartsIOForSemisync(t *testing.T) {
+	w, db1, db2, _ := topology()
+	db2.semiR, db2.semiRActive = false, false // promoted once, ring closed since
+	w.calls = nil
+	res, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), db2.node(), db1.node())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := w.callsOf("db2")
+	want := []string{"SetSemisyncMaster false", "SetSemisyncReplica true", "StopReplication IO_THREAD", "StartReplication IO_THREAD"}
+	if !slices.Equal(got, want) || !res.Already || !db2.semiRActive {
+		t.Errorf("calls %q (already %v, semisync replica active %v), want %q", got, res.Already, db2.semiRActive, want)
+	}
+	w.calls = nil
+	if _, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), db2.node(), db1.node()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.callsOf("db2"); slices.Contains(got, "StopReplication IO_THREAD") {
+		t.Errorf("active replica side: calls %q restart the IO thread", got)
+	}
+}

@@ -32,6 +32,9 @@ type (
 		StartReplication(ctx context.Context, t dbctl.Threads) error
 		ChangeSource(ctx context.Context, src dbctl.Source) error
 	}
+	semisyncReader interface {
+		Semisync(ctx context.Context) (dbctl.SemisyncStatus, error)
+	}
 	writeSwitch interface {
 		SetReadOnly(ctx context.Context, on bool) error
 		SetSemisyncMaster(ctx context.Context, on bool) error
@@ -46,6 +49,7 @@ type Server interface {
 	replicaReader
 	replicaController
 	writeSwitch
+	semisyncReader
 }
 
 var _ Server = (*dbctl.Server)(nil)
