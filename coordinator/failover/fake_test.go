@@ -41,30 +41,30 @@ type fakeDB struct {
 	state               map[[2]uint32]uint64 // (domain, server) → seq
 	mysqlExecuted       gtid.MySQLSet
 
-	replica       bool // a source is configured
-	srcHost       string
-	srcPort       int
-	auto          bool
-	io, sql       dbctl.ThreadState
-	sqlErrno      int
-	sqlBroken     bool // the SQL thread fails (1062) whenever it runs and has something to apply
-	ioErrno       int
-	ioConnecting  bool // the IO thread never connects: Connecting
-	stopIOBlocks  bool // STOP SLAVE (IO) blocks until its deadline, then completes later
-	stopPending   int  // calls until a blocked STOP SLAVE completes
-	stopTimeouts  int  // STOP SLAVE statements that ran into their deadline
-	killIOLate    bool // KILL of the IO thread is noticed only after the poll deadline
-	stallApply    int  // WaitForGTID calls during which the SQL thread applies nothing
-	startFails    int  // START SLAVE attempts that leave the IO thread stopped with an error
-	noBinlog      bool // log_bin off
-	noLogUpdates  bool // log_slave_updates off
-	noSemisync    bool
-	readOnly      bool
-	semiM, semiR  bool
-	semiTimeout   time.Duration
+	replica      bool // a source is configured
+	srcHost      string
+	srcPort      int
+	auto         bool
+	io, sql      dbctl.ThreadState
+	sqlErrno     int
+	sqlBroken    bool // the SQL thread fails (1062) whenever it runs and has something to apply
+	ioErrno      int
+	ioConnecting bool // the IO thread never connects: Connecting
+	stopIOBlocks bool // STOP SLAVE (IO) blocks until its deadline, then completes later
+	stopPending  int  // calls until a blocked STOP SLAVE completes
+	stopTimeouts int  // STOP SLAVE statements that ran into their deadline
+	killIOLate   bool // KILL of the IO thread is noticed only after the poll deadline
+	stallApply   int  // WaitForGTID calls during which the SQL thread applies nothing
+	startFails   int  // START SLAVE attempts that leave the IO thread stopped with an error
+	noBinlog     bool // log_bin off
+	noLogUpdates bool // log_slave_updates off
+	noSemisync   bool
+	readOnly     bool
+	semiM, semiR bool
+	semiTimeout  time.Duration
 	// semiRActive: the IO thread connected with the replica side on
 	// (Rpl_semi_sync_slave_status).
-	semiRActive bool
+	semiRActive   bool
 	errs          map[string]error // by method name
 	lostOnce      map[string]bool  // by method name: the next call loses its connection
 	receivedExtra gtid.MariaDBPos  // received, beyond the source (set by tests)
