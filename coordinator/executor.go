@@ -162,7 +162,7 @@ func (d *dispatcher) refusal(p PendingAction, o outcome) []fsm.Input {
 	st := d.replica.View().State
 	var out []fsm.Input
 	for _, h := range hosts {
-		if hs := st.Host(h); hs != nil && hs.Refused != "" {
+		if hs := st.Host(h); hs != nil && (hs.Refused != "" || hs.MustRejoin) {
 			out = append(out, fsm.Refusal{Host: h})
 		}
 	}

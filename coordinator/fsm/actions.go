@@ -228,7 +228,7 @@ func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
 		return "", ""
 	case am == h.Name:
 		return s.ringNeed(h)
-	case h.Follows != am:
+	case h.Follows != am, h.MustRejoin:
 		return replRepoint, am
 	case !h.ok(CheckRepThreads):
 		return replStart, am

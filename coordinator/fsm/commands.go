@@ -177,6 +177,8 @@ func (s *step) replProblem(h *HostStatus) string {
 	switch {
 	case h.Refused != "":
 		return "its replication was refused: " + h.Refused
+	case h.MustRejoin:
+		return "it failed as the writer and has not been rejoined yet (errant-transaction check)"
 	case h.Follows == "":
 		return fmt.Sprintf("it does not replicate from '%s'", am)
 	case h.Follows != am:

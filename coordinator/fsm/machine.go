@@ -179,6 +179,10 @@ func (s *step) observe(in Input) {
 			h.Follows = v.Master
 		}
 	case Refusal:
+		if h := s.host(v.Host); h != nil && v.Reason == "" && h.MustRejoin {
+			h.MustRejoin = false
+			s.log(LevelInfo, "Host '%s' rejoined the active master: no errant transactions, replication verified", v.Host)
+		}
 		if h := s.host(v.Host); h != nil && h.Refused != v.Reason {
 			h.Refused = v.Reason
 			if v.Reason != "" {

@@ -257,7 +257,7 @@ func (c *hostCtx) fail(state HostState, withChecks bool) {
 	wasWriter := c.h.Name == c.s.activeMaster()
 	c.to(state, suffix)
 	if state == StateHardOffline && wasWriter {
-		c.h.FormerWriter = true
+		c.h.FormerWriter, c.h.MustRejoin = true, true
 	}
 	if c.s.passive() || c.s.manual() {
 		return

@@ -56,6 +56,12 @@ type HostStatus struct {
 	// peer is back with verified replication. Cleared when the writer's
 	// replication runs again or another host is promoted.
 	RingStopped bool `json:",omitzero"`
+	// MustRejoin: the host failed as the active master. It may hold
+	// transactions nobody else has, and may still replicate from its
+	// peer as the ring had it (then no check ever fails): it is rejoined
+	// — errant transactions checked, replication verified — before it
+	// counts as replicating. Cleared by a repair that succeeds.
+	MustRejoin bool `json:",omitzero"`
 	// Refused: the last repair of its replication was refused for this
 	// reason (Refusal); "" = none, or a repair succeeded since.
 	Refused string `json:",omitempty"`

@@ -245,6 +245,10 @@ func (r *runner) do(line string) []string {
 			must(r.t, err)
 		}
 		return r.step(GTID{Host: arg(1), Position: p})
+	case "rejoined": // the runtime's word: a repair of the host succeeded
+		return r.step(Refusal{Host: arg(1)})
+	case "refused": // refused HOST REASON...: the repair was refused
+		return r.step(Refusal{Host: arg(1), Reason: strings.Join(f[2:], " ")})
 	case "tick":
 		return r.step(Tick{})
 	case "start":

@@ -50,7 +50,7 @@ func (s *step) replVerified(h *HostStatus) bool {
 	if am == "" || am == h.Name {
 		return true
 	}
-	return h.Refused == "" && h.Follows == am && h.ok(CheckRepThreads) && h.ok(CheckRepBacklog)
+	return h.Refused == "" && !h.MustRejoin && h.Follows == am && h.ok(CheckRepThreads) && h.ok(CheckRepBacklog)
 }
 
 // restartGrace: a host switched ONLINE from ADMIN_OFFLINE had its
