@@ -19,6 +19,7 @@ type contactBook struct {
 	mu      sync.Mutex
 	clock   contactClock
 	last    map[string]time.Time
+	heard   map[string]bool // answered in this term (not only assumed at reset)
 	timers  map[string]contactTimer
 	suspect time.Duration
 	onLapse func(peer string) // called from the timer's goroutine
@@ -49,7 +50,8 @@ func (wallContactClock) AfterFunc(d time.Duration, f func()) contactTimer {
 
 // newContactBook returns a book whose peers lapse after suspect on clock.
 func newContactBook(suspect time.Duration, clock contactClock) *contactBook {
-	return &contactBook{clock: clock, last: map[string]time.Time{}, timers: map[string]contactTimer{}, suspect: suspect}
+	return &contactBook{clock: clock, last: map[string]time.Time{}, heard: map[string]bool{},
+		timers: map[string]contactTimer{}, suspect: suspect}
 }
 
 // setLapse sets the function called when a peer has been silent for the
@@ -65,6 +67,7 @@ func (b *contactBook) touch(peer string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.last[peer] = b.clock.Now()
+	b.heard[peer] = true
 	b.armLocked(peer)
 }
 
@@ -92,6 +95,7 @@ func (b *contactBook) reset(peers []string) {
 	defer b.mu.Unlock()
 	now := b.clock.Now()
 	clear(b.last)
+	clear(b.heard)
 	for _, p := range peers {
 		b.last[p] = now
 		b.armLocked(p)
@@ -107,6 +111,16 @@ func (b *contactBook) stop() {
 		delete(b.timers, p)
 	}
 	clear(b.last)
+	clear(b.heard)
+}
+
+// answered reports whether peer has answered in this term. The contact
+// reset assumes at the start of a term counts for a lease, which is the
+// safe side, but it is no news that a silent peer is back.
+func (b *contactBook) answered(peer string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.heard[peer]
 }
 
 // lastContact returns when peer last answered (zero: never this term).

@@ -131,6 +131,26 @@ func TestContactBookLapse(t *testing.T) {
 	}
 }
 
+// TestContactBookAnswered: the contact a new term assumes for every peer
+// is no answer: a peer has answered only once it touched the book in this
+// term, and a new term starts that over.
+func TestContactBookAnswered(t *testing.T) {
+	b := newContactBook(time.Second, &fakeTimerClock{now: t0})
+	b.reset([]string{"db1", "db2"})
+	if b.answered("db1") || b.answered("db2") {
+		t.Fatal("answered right after the reset")
+	}
+	b.touch("db1")
+	if !b.answered("db1") || b.answered("db2") {
+		t.Errorf("after db1's answer: db1 %v, db2 %v", b.answered("db1"), b.answered("db2"))
+	}
+	b.reset([]string{"db1", "db2"})
+	if b.answered("db1") {
+		t.Error("an answer of the last term counted in the new one")
+	}
+	b.stop()
+}
+
 // TestWallContactClock: the real clock's timers fire and stop.
 func TestWallContactClock(t *testing.T) {
 	fired := make(chan struct{})

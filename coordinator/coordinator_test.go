@@ -3,6 +3,7 @@ package coordinator
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -298,5 +299,55 @@ func TestDispatcherSkipsWithoutExecutor(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no action recorded as skipped: %+v", hist)
+	}
+}
+
+// TestNewLeaderKeepsSilentHostUnreachable: a host whose coordinator is
+// cut off stays unreachable across a change of leader. The new leader
+// counts every peer as heard from at the start of its term (for the
+// lease, the safe side), which made it commit "Agent on host … is
+// reachable again" for a host still cut off, then lose it again.
+func TestNewLeaderKeepsSilentHostUnreachable(t *testing.T) {
+	tc := newTestCluster(t, nil)
+	l := tc.leader()
+	victim := "db3"
+	if l.Host() == victim {
+		victim = "db2"
+	}
+	tc.isolate(victim)
+	unreachable := func(c *Coordinator) bool {
+		st := c.Replica().View().State
+		h := st.Host(victim)
+		return h != nil && h.Unreachable
+	}
+	eventually(t, 10*time.Second, victim+" unreachable in the committed state", func() bool { return unreachable(l) })
+	if err := l.node.raft.LeadershipTransfer().Error(); err != nil {
+		t.Fatalf("leadership transfer: %v", err)
+	}
+	var nl *Coordinator
+	eventually(t, 10*time.Second, "a new leader", func() bool {
+		for _, h := range []string{"db1", "db2", "db3"} {
+			if c := tc.node(h); c != nil && h != victim && h != l.Host() && c.IsLeader() {
+				nl = c
+				return true
+			}
+		}
+		return false
+	})
+	// It applies what it inherited first (the old leader's entries).
+	eventually(t, 5*time.Second, "the new leader applied "+victim+"'s loss", func() bool { return unreachable(nl) })
+	// Four lease-based losses' worth of rounds (lease 500 ms here).
+	deadline := time.Now().Add(4 * lostAfter(tc.cfg.Coordinator.Lease))
+	for time.Now().Before(deadline) {
+		if !unreachable(nl) {
+			t.Fatalf("the new leader %s has %s reachable while it is cut off", nl.Host(), victim)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	hist, _ := nl.History(context.Background(), 0)
+	for _, e := range hist {
+		if e.Kind == "event" && strings.Contains(e.Text, "Agent on host '"+victim+"' is reachable again") {
+			t.Errorf("history: %s %s", e.Time.Format("15:04:05.000"), e.Text)
+		}
 	}
 }

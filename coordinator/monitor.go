@@ -251,6 +251,12 @@ func (c *Coordinator) reachability(st *fsm.State) []fsm.Input {
 			continue
 		}
 		ok := c.node.peerReachable(h.Name, now, lostAfter(c.cfg.Coordinator.Lease))
+		if ok && h.Unreachable && !c.node.peerAnswered(h.Name) {
+			// A new term counts every peer as heard from at its start:
+			// a host the state has unreachable is back only once it
+			// answered (not "reachable again" at every leader change).
+			continue
+		}
 		if ok == h.Unreachable {
 			out = append(out, fsm.Reachability{Host: h.Name, Reachable: ok})
 		}

@@ -289,6 +289,15 @@ func (n *node) peerReachable(peer string, now time.Time, within time.Duration) b
 	return last.IsZero() || now.Sub(last) <= within
 }
 
+// peerAnswered reports whether peer has answered this leader in its
+// term (contactBook.answered); false when not leading.
+func (n *node) peerAnswered(peer string) bool {
+	if peer == n.id {
+		return true
+	}
+	return n.isLeader() && n.contacts.answered(peer)
+}
+
 // peerSilentSince returns when the leader last heard from peer (zero
 // when unknown: not leading, or no term started yet).
 func (n *node) peerSilentSince(peer string) time.Time {
