@@ -248,3 +248,36 @@ func TestHostLost(t *testing.T) {
 		})
 	}
 }
+
+// TestCutOffWriterMustRejoin: a writer whose coordinator falls silent
+// loses its roles (agent down) and then its ping: however it lost the
+// writer role, it comes back needing a rejoin, and set_online waits for
+// the runtime's word that it succeeded, although it still follows the
+// new writer as the ring had it and every check passes.
+func TestCutOffWriterMustRejoin(t *testing.T) {
+	m, now := steady(t, nil)
+	m.Step(now, Reachability{Host: "db1", Reachable: false})
+	if !m.st.Host("db1").MustRejoin || m.st.Owner("writer") == "db1" {
+		t.Fatalf("agent down on the writer: must rejoin %v, writer %q", m.st.Host("db1").MustRejoin, m.st.Owner("writer"))
+	}
+	at := now.Add(time.Second)
+	m.Step(at, Probe{Host: "db1", Check: CheckPing, Result: ResultFailed, Message: "ERROR: Could not ping"})
+	if st := m.st.Host("db1").State; st != StateHardOffline {
+		t.Fatalf("db1 is %s", st)
+	}
+	back := at.Add(20 * time.Second)
+	for _, in := range []Input{Probe{Host: "db1", Check: CheckPing, Result: ResultOK, Message: "OK"},
+		Reachability{Host: "db1", Reachable: true}, Follows{Host: "db1", Master: "db2"}} {
+		m.Step(back, in)
+	}
+	if st := m.st.Host("db1").State; st != StateAwaitingRecovery {
+		t.Fatalf("db1 back: %s", st)
+	}
+	if out := m.Step(back.Add(time.Second), Command{Op: OpSetOnline, Host: "db1"}); out.Reply == nil || out.Reply.OK {
+		t.Fatalf("set_online before the rejoin: %+v", out.Reply)
+	}
+	m.Step(back.Add(2*time.Second), Refusal{Host: "db1"})
+	if out := m.Step(back.Add(3*time.Second), Command{Op: OpSetOnline, Host: "db1"}); out.Reply == nil || !out.Reply.OK {
+		t.Fatalf("set_online after the rejoin: %+v", out.Reply)
+	}
+}

@@ -86,7 +86,8 @@ func (s *step) dropUnreachable() {
 		}
 		s.log(LevelWarn, "Agent on host '%s' is not reachable - moving its roles away", h.Name)
 		if h.Name == s.activeMaster() {
-			h.FormerWriter = true // until its agent is back while it is still ONLINE
+			// Until its agent is back while it is still ONLINE.
+			h.FormerWriter, h.MustRejoin = true, true
 		}
 		s.clearRoles(h.Name)
 	}

@@ -216,7 +216,8 @@ func (s *step) updateAgentDown() {
 		case !h.Unreachable && h.AgentDown:
 			h.AgentDown = false
 			if h.State == StateOnline {
-				h.FormerWriter = false // it never failed: only its agent was away
+				// It never failed: only its agent was away.
+				h.FormerWriter, h.MustRejoin = false, false
 			}
 			s.log(LevelFatal, "Agent on host '%s' is reachable again", h.Name)
 		}
