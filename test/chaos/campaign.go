@@ -147,7 +147,7 @@ func Run(ctx context.Context, l *lab.Lab, o Options) (*Result, error) {
 
 func (c *campaign) finishSampling() {
 	t := c.sampler.stop()
-	c.res.Samples = t.Samples
+	c.res.Samples, c.res.OneWritable = t.Samples, t.OneWritable
 	c.res.TwoWritableMs = t.TwoWritable.Milliseconds()
 	c.res.TwoVIPMs = t.TwoVIP.Milliseconds()
 	c.res.BrokenSamples = t.Examples

@@ -27,6 +27,7 @@ type Result struct {
 	TwoWritableMs  int64    `json:"two_writable_ms"`
 	TwoVIPMs       int64    `json:"two_vip_holders_ms"`
 	Samples        int      `json:"samples"`
+	OneWritable    int      `json:"samples_one_writable"` // proof that the sampler sees the writer
 	BrokenSamples  []string `json:"broken_samples,omitempty"`
 	Errant         int      `json:"errant"`
 	ErrantGTIDs    []string `json:"errant_gtids,omitempty"`
@@ -162,7 +163,8 @@ func (r *Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "\nseed %d, %d faults in %.0f s; %d acknowledged inserts\n", r.Seed, len(r.Faults), r.DurationS, r.Acked)
 	fmt.Fprintf(w, "lost_acked %d  two_writable_ms %d  two_vip_holders_ms %d  errant %d  stale_online %d  stuck %d\n",
 		r.LostAcked, r.TwoWritableMs, r.TwoVIPMs, r.Errant, r.StaleOnline, r.Stuck)
-	fmt.Fprintf(w, "converged: median %.1f s, max %.1f s\n", r.MedianConvergS, r.MaxConvergS)
+	fmt.Fprintf(w, "converged: median %.1f s, max %.1f s; %d invariant samples, %d of them with one writable server\n",
+		r.MedianConvergS, r.MaxConvergS, r.Samples, r.OneWritable)
 	for _, s := range r.StaleDetail {
 		fmt.Fprintln(w, "stale:", s)
 	}

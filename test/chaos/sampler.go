@@ -39,6 +39,7 @@ type sampler struct {
 
 	mu       sync.Mutex
 	samples  int
+	one      int    // samples that saw exactly one writable server: the sampler is not blind
 	two      window // two writable
 	twoVIP   window // two live holders of the writer VIP
 	examples []string
@@ -126,6 +127,9 @@ func (s *sampler) record(sm sample) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.samples++
+	if len(sm.Writable) == 1 {
+		s.one++
+	}
 	two, twoVIP := len(sm.Writable) > 1, len(sm.Holders) > 1
 	s.two.add(sm.At, two)
 	s.twoVIP.add(sm.At, twoVIP)
@@ -137,7 +141,7 @@ func (s *sampler) record(sm sample) {
 
 // sampleTotals is what the sampler saw so far.
 type sampleTotals struct {
-	Samples               int
+	Samples, OneWritable  int
 	TwoWritable, TwoVIP   time.Duration
 	TwoWritableN, TwoVIPN int // violating samples
 	Examples              []string
@@ -147,7 +151,7 @@ type sampleTotals struct {
 func (s *sampler) totals() sampleTotals {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return sampleTotals{Samples: s.samples, TwoWritable: s.two.total, TwoVIP: s.twoVIP.total,
+	return sampleTotals{Samples: s.samples, OneWritable: s.one, TwoWritable: s.two.total, TwoVIP: s.twoVIP.total,
 		TwoWritableN: s.two.samples, TwoVIPN: s.twoVIP.samples, Examples: append([]string(nil), s.examples...)}
 }
 

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
 
@@ -28,6 +30,7 @@ var theLab *lab.Lab
 // coordinators built from this tree, runs the campaign and always takes
 // the lab down (lab.RunSuite).
 func TestMain(m *testing.M) {
+	_ = mysql.SetLogger(&mysql.NopLogger{}) // killed connections are the point
 	os.Exit(lab.RunSuite(m, lab.Suite{
 		Name: "test/integration/chaos", Prefix: prefix,
 		Build:   []string{"cmd/mmm-check", "cmd/mmm-notify", "cmd/mmm-coordinator"},
