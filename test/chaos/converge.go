@@ -242,7 +242,9 @@ func (c *campaign) checkRows(ctx context.Context, f Fault, writer string) {
 	c.checked = len(acks)
 }
 
-// historyTail renders the leader's last n history entries.
+// historyTail renders the leader's last n history entries, repeats
+// folded: the campaign's own set_online, refused once a second while a
+// host cannot rejoin, would otherwise push every event out of the tail.
 func historyTail(ctx context.Context, l *lab.Lab, n int) string {
 	s, ok := l.LeaderSnapshot()
 	if !ok {
@@ -250,23 +252,35 @@ func historyTail(ctx context.Context, l *lab.Lab, n int) string {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	h, err := l.Client(s.Leader).History(ctx, n)
+	h, err := l.Client(s.Leader).History(ctx, 0)
 	if err != nil {
 		return fmt.Sprintf("(history from %s: %v)", s.Leader, err)
 	}
-	return renderHistory(h)
+	lines := renderHistory(h)
+	return strings.Join(lines[max(0, len(lines)-n):], "")
 }
 
-func renderHistory(h []api.HistoryEntry) string {
-	var b strings.Builder
-	for _, e := range h {
-		fmt.Fprintf(&b, "  %s %-7s %-4s %-8s %s", e.Time.Format("15:04:05.000"), e.Kind, e.Host, e.Outcome, e.Text)
-		if e.Error != "" {
-			fmt.Fprintf(&b, ": %s", e.Error)
+// renderHistory renders entries one a line, a run of entries with the
+// same kind, host, outcome and text as its first line and a count.
+func renderHistory(h []api.HistoryEntry) []string {
+	var out []string
+	for i := 0; i < len(h); {
+		e := h[i]
+		j := i + 1
+		for j < len(h) && h[j].Kind == e.Kind && h[j].Host == e.Host && h[j].Outcome == e.Outcome && h[j].Text == e.Text {
+			j++
 		}
-		b.WriteByte('\n')
+		line := fmt.Sprintf("  %s %-7s %-4s %-8s %s", e.Time.Format("15:04:05.000"), e.Kind, e.Host, e.Outcome, e.Text)
+		if e.Error != "" {
+			line += ": " + e.Error
+		}
+		if j-i > 1 {
+			line += fmt.Sprintf(" (x%d until %s)", j-i, h[j-1].Time.Format("15:04:05.000"))
+		}
+		out = append(out, line+"\n")
+		i = j
 	}
-	return b.String()
+	return out
 }
 
 var errStuck = errors.New("chaos: too many faults in a row did not converge")

@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 )
 
 func TestResultJSONShape(t *testing.T) {
@@ -110,5 +113,21 @@ func TestProgressLine(t *testing.T) {
 	s := FaultResult{Index: 8, Type: "net-down", Target: "db2", Stuck: true, Reason: "db2 is HARD_OFFLINE"}.ProgressLine(10)
 	if !strings.Contains(s, "STUCK: db2 is HARD_OFFLINE") {
 		t.Errorf("%q", s)
+	}
+}
+
+func TestRenderHistoryFoldsRepeats(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	refused := api.HistoryEntry{Kind: "command", Host: "db1", Outcome: "failed", Text: "set_online db1: ERROR"}
+	var h []api.HistoryEntry
+	h = append(h, api.HistoryEntry{Time: at, Kind: "event", Host: "db1", Text: "State of host 'db1' changed"})
+	for i := range 5 {
+		e := refused
+		e.Time = at.Add(time.Duration(i+1) * time.Second)
+		h = append(h, e)
+	}
+	lines := renderHistory(h)
+	if len(lines) != 2 || !strings.Contains(lines[1], "(x5 until 03:04:10.000)") {
+		t.Fatalf("%q", lines)
 	}
 }
