@@ -36,6 +36,8 @@ type local struct {
 	mayWrite  bool
 	selfFence *SelfFence
 	stopFence context.CancelFunc
+	fenceAt   time.Time     // when the current self-fence began
+	trackWake chan struct{} // a self-fence ended: look at the track file now
 
 	// track_file state, owned by runTrack.
 	written    bool
@@ -44,7 +46,7 @@ type local struct {
 }
 
 func newLocal(c *Coordinator) *local {
-	return &local{c: c, urgent: make(chan struct{}, 1)}
+	return &local{c: c, urgent: make(chan struct{}, 1), trackWake: make(chan struct{}, 1)}
 }
 
 // trackInterval is how often the lease is checked: a tenth of it, so
@@ -75,14 +77,18 @@ func (l *local) runTrack(ctx context.Context) {
 	defer t.Stop()
 	for {
 		changed, state := l.c.replica.Changed(), l.c.node.stateChanged()
-		l.applyTrack()
-		t.Reset(l.leaseWait(lease))
+		wait := l.leaseWait(lease)
+		if hold := l.applyTrack(); hold > 0 {
+			wait = min(wait, hold)
+		}
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			l.closeTrack("shutting down")
 			return
 		case <-changed:
 		case <-state:
+		case <-l.trackWake:
 		case <-t.C:
 		}
 		if !t.Stop() {
@@ -105,8 +111,15 @@ func (l *local) leaseWait(lease time.Duration) time.Duration {
 	return wait
 }
 
-// applyTrack evaluates and writes the track file once.
-func (l *local) applyTrack() {
+// applyTrack evaluates and writes the track file once. It returns how
+// long it holds an open track file that should close (0: it does not):
+// while the self-fence that began with the close ends the writer's
+// client sessions, for fenceHold at most. Sessions ended while the host
+// still holds the writer VIP are told (a reset from the address they
+// talk to); once keepalived has removed the address nothing can tell
+// them, and a client waits out its own timeout (seconds) on a dead
+// connection.
+func (l *local) applyTrack() (hold time.Duration) {
 	now := l.c.now()
 	leaseOK := l.c.node.leaseOK(now, l.c.cfg.Coordinator.Lease)
 	trusted, notTrusted := l.c.trusted(now)
@@ -121,20 +134,25 @@ func (l *local) applyTrack() {
 		why = "the committed state does not make this host the writer"
 	}
 	l.c.metrics.setLease(leaseOK, want)
+	if l.written && l.eligible && !want {
+		if hold := l.fenceHoldLeft(now); hold > 0 {
+			return hold
+		}
+	}
 	if l.written && want == l.eligible && now.Sub(l.lastAssert) < 5*time.Second {
-		return
+		return 0
 	}
 	if l.written && want == l.eligible {
 		// Re-assert now and then: keepalived reads a missing file as
 		// eligible, so a file deleted by hand must come back.
 		l.lastAssert = now
 		if got, err := keepalived.ReadTrackFile(l.c.trackFile); err == nil && got == want {
-			return
+			return 0
 		}
 	}
 	if err := keepalived.WriteTrackFile(l.c.trackFile, want); err != nil {
 		l.c.log.Error("writing the track file", "path", l.c.trackFile, "err", err)
-		return
+		return 0
 	}
 	switch {
 	case !l.written:
@@ -147,6 +165,23 @@ func (l *local) applyTrack() {
 		l.c.log.Warn("writer eligibility "+what, "host", l.c.host, "path", l.c.trackFile, "why", why)
 	}
 	l.written, l.eligible, l.lastAssert = true, want, now
+	return 0
+}
+
+// fenceHold bounds how long a track file that should close stays open
+// for the self-fence: an eighth of the lease, so that a cut-off writer
+// still closes it well before the leader takes it as lost (1.25 × lease).
+func (l *local) fenceHold() time.Duration { return l.c.cfg.Coordinator.Lease / 8 }
+
+// fenceHoldLeft is how much longer the track file stays open for a
+// self-fence still under way (0: none, or its hold is over).
+func (l *local) fenceHoldLeft(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.selfFence == nil || l.selfFence.Done {
+		return 0
+	}
+	return max(l.fenceHold()-now.Sub(l.fenceAt), 0)
 }
 
 func (l *local) closeTrack(why string) {
@@ -168,7 +203,7 @@ func (l *local) setVRRP(s fsm.VRRPState) {
 	changed := l.vrrp != s
 	l.vrrp = s
 	if changed && l.mayWrite && (s == fsm.VRRPFault || s == fsm.VRRPStop) {
-		l.startSelfFenceLocked("keepalived reports " + s.String() + " on the writer")
+		l.startSelfFenceLocked("keepalived reports "+s.String()+" on the writer", false)
 	}
 	l.mu.Unlock()
 	if changed {
@@ -302,9 +337,9 @@ func (l *local) followMayWrite(may, leaseOK bool) {
 	defer l.mu.Unlock()
 	switch {
 	case l.mayWrite && !may && !leaseOK:
-		l.startSelfFenceLocked(fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", l.c.cfg.Coordinator.Lease))
+		l.startSelfFenceLocked(fmt.Sprintf("no contact with a raft leader for longer than the lease (%v)", l.c.cfg.Coordinator.Lease), true)
 	case l.mayWrite && !may:
-		l.startSelfFenceLocked("the committed state gives the writer role to " + orNone(l.c.replica.Owner()))
+		l.startSelfFenceLocked("the committed state gives the writer role to "+orNone(l.c.replica.Owner()), false)
 	case !l.mayWrite && may:
 		if l.stopFence != nil {
 			l.stopFence()
@@ -327,7 +362,16 @@ func orNone(host string) string {
 // fence_timeout (keepalived's FAULT on a frozen writer comes seconds
 // before the leader's decision that moves the role). One that is done
 // is started again: writes may have been reopened since.
-func (l *local) startSelfFenceLocked(why string) {
+//
+// detach: the writer lost its lease, so it is cut off from the cluster
+// and a new writer may be taking over. Its replication from its peer
+// (the ring) would reconnect by itself when the cut ends and pull the
+// new writer's transactions into a server that may hold one of its own
+// nobody else has (gtid_strict_mode stops it with error 1950), and its
+// dump threads collide with the old ones on the new writer. So its
+// replication IO thread is stopped too; the rejoin, after the
+// errant-transaction check, starts it again.
+func (l *local) startSelfFenceLocked(why string, detach bool) {
 	if l.c.witness || l.base == nil {
 		return
 	}
@@ -340,7 +384,7 @@ func (l *local) startSelfFenceLocked(why string) {
 	ctx, cancel := context.WithCancel(l.base)
 	l.stopFence = cancel
 	sf := SelfFence{Since: l.c.replica.Applied(), Why: why}
-	l.selfFence = &sf
+	l.selfFence, l.fenceAt = &sf, l.c.now()
 	f := l.c.selfFencer(func(sf SelfFence) {
 		l.mu.Lock()
 		if ctx.Err() == nil {
@@ -349,8 +393,15 @@ func (l *local) startSelfFenceLocked(why string) {
 		l.mu.Unlock()
 		if sf.Done {
 			l.kick() // the leader may be waiting for it
+			select {
+			case l.trackWake <- struct{}{}:
+			default:
+			}
 		}
 	})
+	if !detach {
+		f.detach = nil
+	}
 	l.c.log.Warn("self-fence: fencing the local mysqld", "host", l.c.host, "why", why)
 	go func() {
 		done := f.run(ctx, sf)

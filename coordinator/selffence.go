@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 )
 
@@ -75,6 +76,10 @@ type selfFencer struct {
 	// kill kills mysqld and waits for it to be gone (killMySQLD); nil:
 	// kill_unfenced_mysqld is off.
 	kill func(ctx context.Context) (string, error)
+	// detach, when set, runs once the fence is confirmed with mysqld
+	// alive: it ends the host's replication IO thread (see
+	// startSelfFenceLocked for when).
+	detach func(ctx context.Context) error
 	// killAfter is fence_timeout: how long the fence may fail before the
 	// kill.
 	killAfter time.Duration
@@ -98,7 +103,16 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 		sf.Tries++
 		switch why := ""; {
 		case err == nil:
-			return s.finish(sf, SelfFencedReadOnly, res.String())
+			detail := res.String()
+			if s.detach != nil {
+				if derr := s.detach(ctx); derr != nil {
+					s.warn("self-fence: the replication IO thread is not stopped", "err", derr)
+					detail += "; replication IO thread NOT stopped: " + derr.Error()
+				} else {
+					detail += "; replication IO thread stopped until the rejoin"
+				}
+			}
+			return s.finish(sf, SelfFencedReadOnly, detail)
 		case errors.Is(err, fence.ErrUnreachable):
 			if why = s.down(err); why != "" {
 				return s.finish(sf, SelfFencedDown, why)
@@ -197,6 +211,19 @@ func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
 		after:     time.After,
 		update:    update,
 		warn:      c.log.Warn,
+	}
+	f.detach = func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		srv, err := dbctl.Open(ctx, local.Config)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		if _, err := srv.KillReplicaIO(ctx); err != nil && !errors.Is(err, dbctl.ErrNotReplica) {
+			return err
+		}
+		return nil
 	}
 	if c.cfg.Coordinator.KillUnfencedMySQLD && h.MySQLPidfile != "" {
 		f.kill = func(ctx context.Context) (string, error) {

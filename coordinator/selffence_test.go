@@ -306,3 +306,50 @@ func TestSelfFenceKeepsItsDeadline(t *testing.T) {
 		t.Errorf("self-fence %+v, then %+v: want the first one to go on", first, second)
 	}
 }
+
+// TestFenceHold: a track file that should close stays open while a
+// self-fence is under way, for an eighth of the lease at most, and not
+// at all once the fence is done.
+func TestFenceHold(t *testing.T) {
+	cfg := testConfig(t, t.TempDir()) // lease 500 ms: hold 62.5 ms
+	l := newLocal(&Coordinator{cfg: cfg, host: "db1"})
+	if h := l.fenceHoldLeft(t0); h != 0 {
+		t.Errorf("no self-fence: hold %v", h)
+	}
+	l.selfFence, l.fenceAt = &SelfFence{Why: "test"}, t0
+	if h := l.fenceHoldLeft(t0.Add(10 * time.Millisecond)); h != l.fenceHold()-10*time.Millisecond || h <= 0 {
+		t.Errorf("fence under way: hold %v, want %v", h, l.fenceHold()-10*time.Millisecond)
+	}
+	if h := l.fenceHoldLeft(t0.Add(time.Second)); h != 0 {
+		t.Errorf("past the bound: hold %v", h)
+	}
+	l.selfFence.Done = true
+	if h := l.fenceHoldLeft(t0.Add(10 * time.Millisecond)); h != 0 {
+		t.Errorf("fence done: hold %v", h)
+	}
+}
+
+// TestSelfFencerDetach: a self-fence that detaches (a cut-off writer)
+// stops the replication IO thread once the fence is confirmed, and
+// says so; a failure to stop it is reported, not fatal.
+func TestSelfFencerDetach(t *testing.T) {
+	for _, detachErr := range []error{nil, errors.New("no such thread")} {
+		clock := &fakeClock{now: t0}
+		detached := 0
+		s := selfFencer{
+			fence:  func(context.Context) (fence.Result, error) { return fence.Result{}, nil },
+			down:   func(error) string { return "" },
+			detach: func(context.Context) error { detached++; return detachErr },
+			retry:  time.Millisecond, now: clock.Now, after: clock.After,
+			update: func(SelfFence) {}, warn: func(string, ...any) {},
+		}
+		got := s.run(context.Background(), SelfFence{})
+		want := "replication IO thread stopped"
+		if detachErr != nil {
+			want = "NOT stopped"
+		}
+		if !got.Done || detached != 1 || !strings.Contains(got.Detail, want) {
+			t.Errorf("detach error %v: %+v after %d detaches, want %q in the detail", detachErr, got, detached, want)
+		}
+	}
+}

@@ -276,6 +276,19 @@ func TestCutOffWriterMustRejoin(t *testing.T) {
 	if out := m.Step(back.Add(time.Second), Command{Op: OpSetOnline, Host: "db1"}); out.Reply == nil || out.Reply.OK {
 		t.Fatalf("set_online before the rejoin: %+v", out.Reply)
 	}
+	// The new writer fails too: with no active master left, db1 would be
+	// the next writer, and it may lack what db2 acknowledged.
+	down := back.Add(time.Second)
+	for _, d := range []time.Duration{0, 10 * time.Second} {
+		m.Step(down.Add(d), Probe{Host: "db2", Check: CheckMySQL, Result: ResultFailed, Message: "ERROR: Connect error"})
+	}
+	if w := m.st.Owner("writer"); w != "" {
+		t.Fatalf("writer %q after db2 failed", w)
+	}
+	if out := m.Step(down.Add(11*time.Second), Command{Op: OpSetOnline, Host: "db1"}); out.Reply == nil || out.Reply.OK {
+		t.Fatalf("set_online with no active master, before the rejoin: %+v", out.Reply)
+	}
+	back = down.Add(11 * time.Second)
 	m.Step(back.Add(2*time.Second), Refusal{Host: "db1"})
 	if out := m.Step(back.Add(3*time.Second), Command{Op: OpSetOnline, Host: "db1"}); out.Reply == nil || !out.Reply.OK {
 		t.Fatalf("set_online after the rejoin: %+v", out.Reply)

@@ -47,10 +47,17 @@ func (s *step) setState(h *HostStatus, to HostState) {
 // AWAITING_RECOVERY, only when this holds (W10, W30).
 func (s *step) replVerified(h *HostStatus) bool {
 	am := s.activeMaster()
-	if am == "" || am == h.Name {
+	switch {
+	case am == h.Name:
+		return true
+	case h.Refused != "" || h.MustRejoin:
+		// Also with no active master: such a host may lack acknowledged
+		// writes, and would be the next writer.
+		return false
+	case am == "":
 		return true
 	}
-	return h.Refused == "" && !h.MustRejoin && h.Follows == am && h.ok(CheckRepThreads) && h.ok(CheckRepBacklog)
+	return h.Follows == am && h.ok(CheckRepThreads) && h.ok(CheckRepBacklog)
 }
 
 // restartGrace: a host switched ONLINE from ADMIN_OFFLINE had its
