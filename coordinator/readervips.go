@@ -85,7 +85,12 @@ func DialReaderVIPs(cfg *config.Config, host string) VIPDialer {
 const (
 	vipRecheck          = 10 * time.Second
 	vipReconcileTimeout = 5 * time.Second
-	vipRetryMin         = 250 * time.Millisecond
+	vipRetryMin         = 100 * time.Millisecond
+	// dupGrace: a reader VIP another host still answers for is a move
+	// in progress for this long (the old holder applies the same entry
+	// and removes it within milliseconds): tried again quietly, then an
+	// error and a warning in the API.
+	dupGrace = 3 * time.Second
 	vipRetryMax         = 5 * time.Second
 	vipDialRetry        = 5 * time.Second
 )
@@ -119,6 +124,9 @@ type readerVIPs struct {
 
 	mu   sync.Mutex
 	dups map[netip.Addr]string
+	// dupSince: when each IP was first found answered by another host
+	// (the loop's goroutine only).
+	dupSince map[netip.Addr]time.Time
 }
 
 // newReaderVIPs builds c's loop, or nil when c has none (a witness, or
@@ -164,6 +172,7 @@ func newReaderVIPs(c *Coordinator) *readerVIPs {
 		reannounce: c.cfg.Keepalived.GarpMasterDelay,
 		announceAt: map[netip.Addr]time.Time{},
 		dups:       map[netip.Addr]string{},
+		dupSince:   map[netip.Addr]time.Time{},
 	}
 }
 
@@ -264,6 +273,7 @@ func (r *readerVIPs) reconcile(ctx context.Context, want []netip.Addr, why strin
 	for _, ip := range res.Added {
 		r.announceAt[ip] = now.Add(r.reannounce)
 		r.setDup(ip, "")
+		delete(r.dupSince, ip)
 	}
 	for _, ip := range res.Removed {
 		delete(r.announceAt, ip)
@@ -275,6 +285,11 @@ func (r *readerVIPs) reconcile(ctx context.Context, want []netip.Addr, why strin
 	for ip := range r.dupIPs() {
 		if !slices.Contains(want, ip) {
 			r.setDup(ip, "") // no longer ours to add
+		}
+	}
+	for ip := range r.dupSince {
+		if !slices.Contains(want, ip) {
+			delete(r.dupSince, ip)
 		}
 	}
 	if err == nil {
@@ -289,8 +304,16 @@ func (r *readerVIPs) reconcile(ctx context.Context, want []netip.Addr, why strin
 		if !errors.As(e, &d) {
 			return false
 		}
-		r.log.Error("reader VIP not added: another host answers for it", "vip", d.IP, "mac", d.MAC.String(), "probing", d.Probing)
-		r.setDup(d.IP, fmt.Sprintf("reader VIP %s not added: %v", d.IP, d))
+		since, seen := r.dupSince[d.IP]
+		switch {
+		case !seen:
+			r.dupSince[d.IP] = now
+			r.log.Info("reader VIP still answered by its previous holder; trying again", "vip", d.IP, "mac", d.MAC.String())
+		case now.Sub(since) >= dupGrace && r.dupText(d.IP) == "":
+			r.log.Error("reader VIP not added: another host answers for it", "vip", d.IP, "mac", d.MAC.String(),
+				"probing", d.Probing, "for", now.Sub(since).Round(time.Millisecond))
+			r.setDup(d.IP, fmt.Sprintf("reader VIP %s not added: %v", d.IP, d))
+		}
 		return true
 	})
 	if other != nil {

@@ -105,6 +105,7 @@ func newVIPWorld() (*vipWorld, *readerVIPs) {
 		reannounce: 5 * time.Second,
 		announceAt: map[netip.Addr]time.Time{},
 		dups:       map[netip.Addr]string{},
+		dupSince:   map[netip.Addr]time.Time{},
 	}
 	return w, r
 }
@@ -164,17 +165,27 @@ func TestReaderVIPsDuplicate(t *testing.T) {
 	if !slices.Equal(w.mgr.held, []netip.Addr{rv1}) {
 		t.Fatalf("held %v, want only %v (%v is another host's)", w.mgr.held, rv1, rv2)
 	}
-	if got := r.warnings(); len(got) != 1 || !strings.Contains(got[0], rv2.String()) {
-		t.Fatalf("warnings %q, want one about %v", got, rv2)
+	// A move in progress (the old holder lets go within milliseconds):
+	// no warning yet, tried again soon.
+	if got := r.warnings(); len(got) != 0 {
+		t.Fatalf("warnings %q at the first duplicate, want none within %v", got, dupGrace)
 	}
 	n := len(w.mgr.reconciles)
-	w.now = w.now.Add(100 * time.Millisecond)
+	w.now = w.now.Add(50 * time.Millisecond)
 	r.step(ctx)
 	if len(w.mgr.reconciles) != n {
 		t.Fatal("retried before the backoff")
 	}
+	// Still answered by another host past the grace: a warning.
+	for range 8 {
+		w.now = w.now.Add(time.Second)
+		r.step(ctx)
+	}
+	if got := r.warnings(); len(got) != 1 || !strings.Contains(got[0], rv2.String()) {
+		t.Fatalf("warnings %q past %v, want one about %v", got, dupGrace, rv2)
+	}
 	delete(w.mgr.dups, rv2) // the other host let it go
-	w.now = w.now.Add(200 * time.Millisecond)
+	w.now = w.now.Add(vipRetryMax)
 	r.step(ctx)
 	if !slices.Equal(w.mgr.held, []netip.Addr{rv1, rv2}) || len(r.warnings()) != 0 {
 		t.Fatalf("after the retry: held %v, warnings %q", w.mgr.held, r.warnings())
