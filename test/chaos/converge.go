@@ -18,7 +18,7 @@ type health struct {
 	ok     bool
 	reason string   // the first invariant that does not hold
 	writer string   // the leader's writer
-	stale  []string // hosts ONLINE for the leader whose replication is stopped or behind
+	stale  []string // hosts ONLINE for the leader whose replication is stopped or behind (see look)
 }
 
 // look checks every invariant of a converged cluster: a leader; every host
@@ -60,10 +60,14 @@ func (c *campaign) look(ctx context.Context) health {
 		fail("%s's GTID position: %v", h.writer, err)
 	}
 	for _, d := range lab.DBHosts() {
-		online := lab.StateOf(s, d.Name) == fsm.StateOnline
+		// The writer's replication from its peer matters only while the
+		// peer is ONLINE: from a peer held out (an errant transaction,
+		// say) it must stay stopped.
+		counts := lab.StateOf(s, d.Name) == fsm.StateOnline &&
+			(d.Name != h.writer || lab.StateOf(s, d.Peer) == fsm.StateOnline)
 		if why := c.hostBehind(qctx, d, h.writer, pos); why != "" {
 			fail("%s", why)
-			if online {
+			if counts {
 				h.stale = append(h.stale, why)
 			}
 		}
