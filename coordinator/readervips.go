@@ -90,9 +90,9 @@ const (
 	// in progress for this long (the old holder applies the same entry
 	// and removes it within milliseconds): tried again quietly, then an
 	// error and a warning in the API.
-	dupGrace = 3 * time.Second
-	vipRetryMax         = 5 * time.Second
-	vipDialRetry        = 5 * time.Second
+	dupGrace     = 3 * time.Second
+	vipRetryMax  = 5 * time.Second
+	vipDialRetry = 5 * time.Second
 )
 
 // readerVIPs is one host's reader VIP loop. Its fields are owned by the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -80,6 +81,9 @@ type selfFencer struct {
 	// alive: it ends the host's replication IO thread (see
 	// startSelfFenceLocked for when).
 	detach func(ctx context.Context) error
+	// reset ends the TCP sessions of the writer VIPs from the kernel side
+	// once no write can commit any more (resetSessions); nil: none.
+	reset func() (int, error)
 	// killAfter is fence_timeout: how long the fence may fail before the
 	// kill.
 	killAfter time.Duration
@@ -112,7 +116,7 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 					detail += "; replication IO thread stopped until the rejoin"
 				}
 			}
-			return s.finish(sf, SelfFencedReadOnly, detail)
+			return s.finish(sf, SelfFencedReadOnly, detail+s.resetClients())
 		case errors.Is(err, fence.ErrUnreachable):
 			if why = s.down(err); why != "" {
 				return s.finish(sf, SelfFencedDown, why)
@@ -126,7 +130,7 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 		if s.kill != nil && s.now().Sub(start) >= s.killAfter {
 			detail, err := s.kill(ctx)
 			if err == nil {
-				return s.finish(sf, SelfFencedKilled, detail)
+				return s.finish(sf, SelfFencedKilled, detail+s.resetClients())
 			}
 			sf.LastErr = "kill: " + err.Error()
 			s.warn("self-fence: killing the unfenced mysqld failed; trying again", "err", err)
@@ -138,6 +142,20 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 		}
 	}
 	return sf
+}
+
+// resetClients resets the writer VIPs' sessions (s.reset) and says how
+// it went, for the detail.
+func (s selfFencer) resetClients() string {
+	if s.reset == nil {
+		return ""
+	}
+	n, err := s.reset()
+	if err != nil {
+		s.warn("self-fence: the writer VIP's client sessions were not all reset", "err", err)
+		return fmt.Sprintf("; %d client session(s) reset, the others not: %v", n, err)
+	}
+	return fmt.Sprintf("; %d client session(s) of the writer VIP reset", n)
 }
 
 func (s selfFencer) finish(sf SelfFence, how, detail string) SelfFence {
@@ -211,6 +229,10 @@ func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
 		after:     time.After,
 		update:    update,
 		warn:      c.log.Warn,
+	}
+	if role := c.cfg.WriterRole(); role != nil && slices.Contains(role.Hosts, c.host) {
+		ips, port := role.IPs, h.MySQLPort
+		f.reset = func() (int, error) { return resetSessions(ips, port) }
 	}
 	f.detach = func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)

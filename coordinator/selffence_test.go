@@ -331,7 +331,8 @@ func TestFenceHold(t *testing.T) {
 
 // TestSelfFencerDetach: a self-fence that detaches (a cut-off writer)
 // stops the replication IO thread once the fence is confirmed, and
-// says so; a failure to stop it is reported, not fatal.
+// says so; a failure to stop it is reported, not fatal. The writer
+// VIP's sessions are reset once the fence is confirmed.
 func TestSelfFencerDetach(t *testing.T) {
 	for _, detachErr := range []error{nil, errors.New("no such thread")} {
 		clock := &fakeClock{now: t0}
@@ -340,6 +341,7 @@ func TestSelfFencerDetach(t *testing.T) {
 			fence:  func(context.Context) (fence.Result, error) { return fence.Result{}, nil },
 			down:   func(error) string { return "" },
 			detach: func(context.Context) error { detached++; return detachErr },
+			reset:  func() (int, error) { return 2, nil },
 			retry:  time.Millisecond, now: clock.Now, after: clock.After,
 			update: func(SelfFence) {}, warn: func(string, ...any) {},
 		}
@@ -348,7 +350,7 @@ func TestSelfFencerDetach(t *testing.T) {
 		if detachErr != nil {
 			want = "NOT stopped"
 		}
-		if !got.Done || detached != 1 || !strings.Contains(got.Detail, want) {
+		if !got.Done || detached != 1 || !strings.Contains(got.Detail, want) || !strings.Contains(got.Detail, "2 client session(s) of the writer VIP reset") {
 			t.Errorf("detach error %v: %+v after %d detaches, want %q in the detail", detachErr, got, detached, want)
 		}
 	}

@@ -154,6 +154,12 @@ func (s *step) setOnline(host string, force bool) {
 		return
 	}
 	if from == StateAwaitingRecovery && !force && !s.replVerified(h) {
+		if (h.Refused != "" || h.MustRejoin) && s.now.Sub(h.Repl.At) >= ReplicationRetryOnDemand {
+			// The operator may just have repaired it (the runbook):
+			// request the rejoin again now rather than after
+			// ReplicationRetry, so that the next set_online can pass.
+			h.Repl = ReplIntent{}
+		}
 		s.reply(false, "ERROR: Replication of '%s' from the active master is not verified (%s). We can't set '%s' online now. Please, wait some time or use set_online --force.",
 			host, s.replProblem(h), host)
 		return

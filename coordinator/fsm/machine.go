@@ -21,6 +21,10 @@ const (
 	// ReplicationRetry: a replication repair that did not take effect is
 	// requested again after this long (W10).
 	ReplicationRetry = 30 * time.Second
+	// ReplicationRetryOnDemand: a set_online refused for a refused or
+	// pending rejoin requests it again at once, at most this often (an
+	// operator's script may repeat set_online in a loop).
+	ReplicationRetryOnDemand = 2 * time.Second
 )
 
 // Machine is MMM's monitor as a pure state machine. It is not safe for
