@@ -72,7 +72,11 @@ type Options struct {
 	// KeepOnFailure leaves a failed Up in place for inspection instead of
 	// tearing it down.
 	KeepOnFailure bool
-	Logger        *slog.Logger
+	// SemisyncTimeout is rpl_semi_sync_master_timeout in every server's
+	// my.cnf (default 2 s); the coordinator sets its own on the writers
+	// it opens.
+	SemisyncTimeout time.Duration
+	Logger          *slog.Logger
 }
 
 // Lab is one instance of the topology. Its methods may be called from

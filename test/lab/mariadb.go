@@ -14,8 +14,9 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/test/mariadbd"
 )
 
-// semisyncTimeout is rpl_semi_sync_master_timeout: how long a commit on
-// the writer waits for a replica's ACK before semisync switches off.
+// semisyncTimeout is the default rpl_semi_sync_master_timeout of the
+// lab's my.cnf (Options.SemisyncTimeout): how long a commit on the writer
+// waits for a replica's ACK before semisync switches off.
 const semisyncTimeout = 2 * time.Second
 
 // serverOptions renders one db host's MariaDB: test/mariadbd already sets
@@ -33,7 +34,7 @@ func (l *Lab) serverOptions(h Host) mariadbd.Options {
 		// connect retry and heartbeat are CHANGE MASTER options.
 		"slave_net_timeout=10",
 		"rpl_semi_sync_slave_enabled=ON",
-		"rpl_semi_sync_master_timeout=" + strconv.FormatInt(semisyncTimeout.Milliseconds(), 10),
+		"rpl_semi_sync_master_timeout=" + strconv.FormatInt(cmpOr(l.opts.SemisyncTimeout, semisyncTimeout).Milliseconds(), 10),
 		"rpl_semi_sync_master_wait_point=AFTER_SYNC",
 	}
 	if h.Name == Writer {

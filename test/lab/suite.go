@@ -41,6 +41,8 @@ type Suite struct {
 	// OnFailure runs when a test failed, before the lab goes down (to
 	// print daemons' logs).
 	OnFailure func(l *Lab)
+	// SemisyncTimeout goes into the servers' my.cnf (Options).
+	SemisyncTimeout time.Duration
 }
 
 // RunSuite is an integration package's TestMain body: it brings the lab
@@ -91,7 +93,7 @@ func (s Suite) run(m *testing.M, into **Lab) (err error) {
 		binDir = dir
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.LogLevel}))
-	l, err := New(Options{Prefix: s.Prefix, BinDir: binDir, Logger: log})
+	l, err := New(Options{Prefix: s.Prefix, BinDir: binDir, Logger: log, SemisyncTimeout: s.SemisyncTimeout})
 	if err != nil {
 		return err
 	}

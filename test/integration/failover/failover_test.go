@@ -547,9 +547,14 @@ func errantRejoin(t *testing.T, firstID int64) figure {
 		return false
 	})
 	t.Logf("errant: %s %s: %s", refused.Text, refused.Outcome, refused.Error)
-	// The state machine learns of the refusal through the rep_threads
-	// check (replication stopped), after its trap_period: only then is
-	// the host's replication no longer verified.
+	// At once, before any check has seen the stopped replication: the
+	// refusal itself holds the host out of ONLINE.
+	if reply, err := command("set_online " + w); err == nil {
+		t.Errorf("set_online %s right after its refused rejoin accepted: %+v", w, reply)
+	} else if !strings.Contains(err.Error(), errant) {
+		t.Errorf("set_online %s refused, but not for %s: %v", w, errant, err)
+	}
+	// The checks see the stopped replication after trap_period.
 	learned := waitState(t, 15*time.Second, w+"'s rep_threads failure stored", func(s api.Snapshot) bool {
 		h := s.State.Host(w)
 		return h != nil && !h.Checks[fsm.CheckRepThreads-1].OK
