@@ -160,7 +160,7 @@ func (e *sqlExecutors) replicate(ctx context.Context, host, master string) error
 		}
 		return e.closeRing(ctx, host, master)
 	}
-	cs := e.openAll(ctx, host, master)
+	cs := e.openRepair(ctx, host, master)
 	defer cs.close()
 	for _, h := range []string{host, master} {
 		if cs.srv[h] == nil {
@@ -196,7 +196,7 @@ func (e *sqlExecutors) replicate(ctx context.Context, host, master string) error
 // stop its replication, as in replicate), caught up — and only then does
 // the writer replicate from it, from the source it still has configured.
 func (e *sqlExecutors) closeRing(ctx context.Context, writer, peer string) error {
-	cs := e.openAll(ctx, writer, peer)
+	cs := e.openRepair(ctx, writer, peer)
 	defer cs.close()
 	for _, h := range []string{writer, peer} {
 		if cs.srv[h] == nil {
@@ -255,7 +255,7 @@ func (e *sqlExecutors) refuseErrant(ctx context.Context, srv sqlServer, err erro
 
 // stopReplication stops host's replication (set_offline).
 func (e *sqlExecutors) stopReplication(ctx context.Context, host string) error {
-	cs := e.openAll(ctx, host)
+	cs := e.openRepair(ctx, host)
 	defer cs.close()
 	srv := cs.srv[host]
 	if srv == nil {

@@ -170,10 +170,13 @@ func (e *sqlExecutors) connectTimeout() time.Duration {
 }
 
 // down reports why the committed state says host cannot answer ("" when
-// it may): HARD_OFFLINE, or its last ping failed (a dead host: the
-// failover starts on its unreachable coordinator before the ping check's
-// trap_period ends).
-func (e *sqlExecutors) down(st *fsm.State, host string) string {
+// it may): HARD_OFFLINE, or its stored ping failed, or — on a failover's
+// critical path (failing) — its ping is failing within trap_period (a
+// dead host: the failover starts on its unreachable coordinator before
+// the ping check's trap_period ends). A replication repair is not on
+// that path: a ping that failed once right after a host came back must
+// not skip it until ReplicationRetry.
+func (e *sqlExecutors) down(st *fsm.State, host string, failing bool) string {
 	h := st.Host(host)
 	switch {
 	case h == nil:
@@ -181,7 +184,7 @@ func (e *sqlExecutors) down(st *fsm.State, host string) string {
 	case h.State == fsm.StateHardOffline:
 		return host + " is HARD_OFFLINE"
 	}
-	if ping := h.Checks[fsm.CheckPing-1]; ping.Trap == fsm.TrapFailing || (ping.Known && !ping.OK) {
+	if ping := h.Checks[fsm.CheckPing-1]; (failing && ping.Trap == fsm.TrapFailing) || (ping.Known && !ping.OK) {
 		return host + " does not answer ping"
 	}
 	return ""
@@ -213,15 +216,25 @@ type conns struct {
 }
 
 // openAll connects to hosts in parallel, skipping those the state has
-// down.
+// down (down, failing: the failover's actions).
 func (e *sqlExecutors) openAll(ctx context.Context, hosts ...string) conns {
+	return e.openHosts(ctx, true, hosts...)
+}
+
+// openRepair is openAll for a replication repair: a ping failing within
+// its trap_period does not skip a host (down).
+func (e *sqlExecutors) openRepair(ctx context.Context, hosts ...string) conns {
+	return e.openHosts(ctx, false, hosts...)
+}
+
+func (e *sqlExecutors) openHosts(ctx context.Context, failing bool, hosts ...string) conns {
 	st := e.replica.View().State
 	hosts = unique(hosts)
 	srvs := make([]sqlServer, len(hosts))
 	errs := make([]error, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
-		if why := e.down(&st, h); why != "" {
+		if why := e.down(&st, h, failing); why != "" {
 			errs[i] = fmt.Errorf("%w: %w: %s in the committed state", failover.ErrUnreachable, errNotDialled, why)
 			continue
 		}

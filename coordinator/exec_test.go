@@ -265,3 +265,30 @@ func TestUnanswered(t *testing.T) {
 		}
 	}
 }
+
+// TestRepairDialsHostWithFailingPing: a replication repair dials a host
+// whose ping failed once within its trap_period (a host just back, whose
+// first ping after the return was lost): skipping it as down put the
+// repair off until ReplicationRetry. The failover's actions still skip
+// such a host (a dead host's ping fails before its trap_period ends).
+func TestRepairDialsHostWithFailingPing(t *testing.T) {
+	f, _ := started(t)
+	f.apply(t0.Add(time.Second), []fsm.Input{fsm.Probe{Host: "db3", Check: fsm.CheckPing, Result: fsm.ResultFailed, Message: "ERROR: Could not ping"}}, nil)
+	e, err := newSQLExecutors(testConfig(t, t.TempDir()), f.r, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dialled []string
+	e.open = func(ctx context.Context, host string, dial time.Duration) (sqlServer, error) {
+		dialled = append(dialled, host)
+		return nil, errors.New("dial tcp: i/o timeout")
+	}
+	err = e.executors()[KindStartReplication].Execute(context.Background(), fsm.StartReplication{Host: "db3", Master: "db1"})
+	if !slices.Contains(dialled, "db3") || errors.Is(err, ErrSkipped) {
+		t.Errorf("repair: dialled %v, err %v; want db3 dialled and the error retried", dialled, err)
+	}
+	dialled = nil
+	if cs := e.openAll(context.Background(), "db3"); slices.Contains(dialled, "db3") || !errors.Is(cs.errs["db3"], errNotDialled) {
+		t.Errorf("failover path: dialled %v, err %v; want db3 not dialled", dialled, cs.errs["db3"])
+	}
+}
