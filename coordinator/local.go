@@ -169,9 +169,10 @@ func (l *local) applyTrack() (hold time.Duration) {
 }
 
 // fenceHold bounds how long a track file that should close stays open
-// for the self-fence: an eighth of the lease, so that a cut-off writer
-// still closes it well before the leader takes it as lost (1.25 × lease).
-func (l *local) fenceHold() time.Duration { return l.c.cfg.Coordinator.Lease / 8 }
+// for the self-fence: a sixth of the lease, so that a cut-off writer
+// still closes it before the leader takes it as lost (1.25 × lease) and
+// can promote another.
+func (l *local) fenceHold() time.Duration { return l.c.cfg.Coordinator.Lease / 6 }
 
 // fenceHoldLeft is how much longer the track file stays open for a
 // self-fence still under way (0: none, or its hold is over).

@@ -209,14 +209,22 @@ func gone(pid int) bool {
 	return i >= 0 && i+2 < len(s) && (s[i+2] == 'Z' || s[i+2] == 'X')
 }
 
+// selfFenceAttempt bounds one read_only attempt (and the connect) of the
+// self-fence. SET GLOBAL read_only waits for commits in progress — on a
+// cut-off writer, one waiting for a semisync acknowledgement that will
+// not come — and the fence kills the clients and tries again when an
+// attempt runs out: short, so that the writer VIP's sessions end while
+// the track file still holds the address (fenceHold).
+const selfFenceAttempt = 150 * time.Millisecond
+
 // selfFencer builds this host's self-fence from the configuration:
-// attempts of a fifth of fence_timeout (100 ms to 1 s) every 200 ms, and
-// the kill after fence_timeout when kill_unfenced_mysqld is on and
-// mysql_pidfile is set.
+// attempts of selfFenceAttempt every 200 ms, and the kill after
+// fence_timeout when kill_unfenced_mysqld is on and mysql_pidfile is
+// set.
 func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
 	h := c.cfg.Host(c.host)
 	ft := c.cfg.Coordinator.FenceTimeout
-	local := fence.LocalFor(c.cfg, h, min(max(ft/5, 100*time.Millisecond), time.Second))
+	local := fence.LocalFor(c.cfg, h, selfFenceAttempt)
 	f := selfFencer{
 		fence: local.Fence,
 		down: func(err error) string {

@@ -308,10 +308,10 @@ func TestSelfFenceKeepsItsDeadline(t *testing.T) {
 }
 
 // TestFenceHold: a track file that should close stays open while a
-// self-fence is under way, for an eighth of the lease at most, and not
+// self-fence is under way, for a sixth of the lease at most, and not
 // at all once the fence is done.
 func TestFenceHold(t *testing.T) {
-	cfg := testConfig(t, t.TempDir()) // lease 500 ms: hold 62.5 ms
+	cfg := testConfig(t, t.TempDir()) // lease 500 ms: hold 83 ms
 	l := newLocal(&Coordinator{cfg: cfg, host: "db1"})
 	if h := l.fenceHoldLeft(t0); h != 0 {
 		t.Errorf("no self-fence: hold %v", h)
