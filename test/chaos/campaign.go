@@ -220,6 +220,11 @@ func (c *campaign) runFault(ctx context.Context, f Fault) FaultResult {
 	took, reason, ok := c.converge(ctx, f, reversed)
 	after := c.sampler.totals()
 	fr.TwoWritableMs = (after.TwoWritable - before.TwoWritable).Milliseconds()
+	if ctx.Err() != nil {
+		// Cut short (Ctrl-C): neither converged nor stuck.
+		fr.Reason = "interrupted"
+		return fr
+	}
 	if !ok {
 		fr.Stuck = true
 		if fr.Reason == "" {

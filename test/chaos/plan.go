@@ -14,6 +14,8 @@ package chaos
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -47,6 +49,37 @@ func (k Kind) String() string {
 		return n
 	}
 	return "unknown"
+}
+
+// ParseKind parses a kind's name (mysqld-kill, cut-off, …).
+func ParseKind(name string) (Kind, error) {
+	for k, n := range kindNames {
+		if n == name {
+			return k, nil
+		}
+	}
+	return KindUnknown, fmt.Errorf("chaos: unknown fault %q (%s)", name, strings.Join(KindNames(), ", "))
+}
+
+// KindNames lists the kinds' names in DefaultWeights' order.
+func KindNames() []string {
+	var out []string
+	for _, w := range DefaultWeights {
+		out = append(out, w.Kind.String())
+	}
+	return out
+}
+
+// Without returns weights with the given kinds left out (weight 0): a
+// long campaign can go on past a failure already found and understood.
+func Without(weights []Weight, skip ...Kind) []Weight {
+	out := slices.Clone(weights)
+	for i := range out {
+		if slices.Contains(skip, out[i].Kind) {
+			out[i].Weight = 0
+		}
+	}
+	return out
 }
 
 // Weight is how often a kind is drawn, out of the sum of all weights.

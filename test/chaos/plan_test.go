@@ -126,3 +126,28 @@ func TestPlanRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestParseKindAndWithout(t *testing.T) {
+	for _, name := range KindNames() {
+		k, err := ParseKind(name)
+		if err != nil || k.String() != name {
+			t.Fatalf("%s: %v %v", name, k, err)
+		}
+	}
+	if _, err := ParseKind("meteor"); err == nil {
+		t.Fatal("an unknown kind parsed")
+	}
+	w := Without(DefaultWeights, CutOff)
+	plan, err := NewPlan(5, 1000, PlanOptions{Weights: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plan {
+		if f.Kind == CutOff {
+			t.Fatalf("%v drawn though left out", f)
+		}
+	}
+	if DefaultWeights[5].Weight == 0 {
+		t.Fatal("Without changed DefaultWeights")
+	}
+}

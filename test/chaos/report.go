@@ -120,6 +120,8 @@ func (f FaultResult) ProgressLine(total int) string {
 		s += "STUCK: " + f.Reason
 	case f.ConvergedS != nil:
 		s += fmt.Sprintf("converged %5.1fs", *f.ConvergedS)
+	default:
+		s += f.Reason
 	}
 	if f.TwoWritableMs > 0 {
 		s += fmt.Sprintf("  TWO WRITABLE %d ms", f.TwoWritableMs)
@@ -163,6 +165,9 @@ func (r *Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "\nseed %d, %d faults in %.0f s; %d acknowledged inserts\n", r.Seed, len(r.Faults), r.DurationS, r.Acked)
 	fmt.Fprintf(w, "lost_acked %d  two_writable_ms %d  two_vip_holders_ms %d  errant %d  stale_online %d  stuck %d\n",
 		r.LostAcked, r.TwoWritableMs, r.TwoVIPMs, r.Errant, r.StaleOnline, r.Stuck)
+	if r.LostAcked > 0 {
+		fmt.Fprintf(w, "acknowledged rows missing per server: %v\n", r.LostByHost)
+	}
 	fmt.Fprintf(w, "converged: median %.1f s, max %.1f s; %d invariant samples, %d of them with one writable server\n",
 		r.MedianConvergS, r.MaxConvergS, r.Samples, r.OneWritable)
 	for _, s := range r.StaleDetail {

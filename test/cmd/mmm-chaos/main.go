@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,6 +61,7 @@ what was done, and removes the lab.
 Examples:
   make chaos                                 # 100 faults, a new seed
   make chaos CHAOS_ARGS='-faults 30 -seed 42'  # replays the same 30 faults
+  make chaos CHAOS_ARGS='-skip cut-off'       # every kind but cut-off
   bin/mmm-chaos -faults 10 -max-hold 8s -json /tmp/chaos.json
 
 Needs root. The lab's prefix (default mmmx) names its namespaces and
@@ -96,6 +98,7 @@ var errUsage = errors.New("usage")
 
 func parse(args []string, stderr io.Writer) (options, error) {
 	o := options{}
+	var skip string
 	fs := flag.NewFlagSet("mmm-chaos", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -107,6 +110,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.prefix, "prefix", "mmmx", "the lab's prefix (1-8 of a-z0-9); a lab of another prefix is never touched")
 	fs.StringVar(&o.json, "json", "bench/chaos.json", "write the results here (\"\" = nowhere)")
 	fs.DurationVar(&o.Plan.MaxHold, "max-hold", chaos.DefaultMaxHold, "cap of each fault's duration (drawn from 3 s, 5 s for a freeze, up to this)")
+	fs.StringVar(&skip, "skip", "", "comma-separated fault kinds never drawn (to go on past a failure already found), e.g. cut-off")
 	fs.IntVar(&o.Plan.WriterShare, "writer-share", 60, "percentage of single-host faults aimed at the writer")
 	fs.DurationVar(&o.Interval, "interval", 10*time.Millisecond, "time between the application's inserts")
 	fs.DurationVar(&o.Attempt, "attempt", 10*time.Second, "deadline of one insert, reconnect included")
@@ -137,6 +141,21 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	check(o.Sample >= 10*time.Millisecond && o.Sample <= 2*time.Second, "-sample %v: want 10ms-2s", o.Sample)
 	check(o.Converge >= 5*time.Second, "-converge %v: want at least 5s", o.Converge)
 	check(o.MaxStuck >= 1, "-max-stuck %d: want at least 1", o.MaxStuck)
+	if skip != "" {
+		var kinds []chaos.Kind
+		for _, name := range strings.Split(skip, ",") {
+			k, err := chaos.ParseKind(strings.TrimSpace(name))
+			if err != nil {
+				bad = append(bad, fmt.Errorf("-skip: %w", err))
+				continue
+			}
+			kinds = append(kinds, k)
+		}
+		o.Plan.Weights = chaos.Without(chaos.DefaultWeights, kinds...)
+		if len(kinds) == len(chaos.DefaultWeights) {
+			bad = append(bad, errors.New("-skip: every fault kind left out"))
+		}
+	}
 	if _, err := lab.New(lab.Options{Prefix: o.prefix}); err != nil {
 		bad = append(bad, fmt.Errorf("-prefix: %w", err))
 	}

@@ -39,6 +39,7 @@ func TestParseRejects(t *testing.T) {
 		{[]string{"-writer-share", "120"}, "-writer-share 120"},
 		{[]string{"-max-hold", "0s"}, "-max-hold 0s"},
 		{[]string{"now"}, "unexpected argument"},
+		{[]string{"-skip", "cut-off,meteor"}, "meteor"},
 	} {
 		_, err := parse(tc.args, io.Discard)
 		if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.want) {
