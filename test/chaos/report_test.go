@@ -36,19 +36,19 @@ func TestResultJSONShape(t *testing.T) {
 		t.Errorf("counts: %s", b.String())
 	}
 	faults := m["faults"].([]any)
-	f1, f2 := faults[0].(map[string]any), faults[1].(map[string]any)
+	first, second := faults[0].(map[string]any), faults[1].(map[string]any)
 	for _, k := range []string{"type", "target", "held_s", "converged_s"} {
-		if _, ok := f1[k]; !ok {
+		if _, ok := first[k]; !ok {
 			t.Errorf("fault 1 lacks %q", k)
 		}
 	}
-	if _, ok := f1["stuck"]; ok {
+	if _, ok := first["stuck"]; ok {
 		t.Error("a converged fault says stuck")
 	}
-	if f2["stuck"] != true {
+	if second["stuck"] != true {
 		t.Error("a stuck fault does not say stuck: true")
 	}
-	if _, ok := f2["converged_s"]; ok {
+	if _, ok := second["converged_s"]; ok {
 		t.Error("a stuck fault has converged_s")
 	}
 	if r.MedianConvergS != 4.25 || r.MaxConvergS != 4.25 {
