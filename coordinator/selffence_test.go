@@ -226,14 +226,7 @@ func TestFenceWaitsForItsOwnSide(t *testing.T) {
 // regaining it stops the self-fence and forgets it, so that a later loss
 // starts afresh.
 func TestFollowMayWrite(t *testing.T) {
-	cfg := testConfig(t, t.TempDir())
-	cfg.Host("db1").MySQLSocket = filepath.Join(t.TempDir(), "mysqld.sock")
-	f := newFeeder(t)
-	c := &Coordinator{cfg: cfg, host: "db1", log: slog.New(slog.DiscardHandler), replica: f.r}
-	l := newLocal(c)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	l.base = ctx
+	l := testLocal(t, filepath.Join(t.TempDir(), "mysqld.sock"), true)
 	sf := func() *SelfFence {
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -268,7 +261,6 @@ func TestFollowMayWrite(t *testing.T) {
 // self-fence is still trying (keepalived's FAULT, then the leader moving
 // the role) does not start it over, which would put the kill off.
 func TestSelfFenceKeepsItsDeadline(t *testing.T) {
-	cfg := testConfig(t, t.TempDir())
 	// A socket that accepts and never answers: a frozen mysqld.
 	sock := filepath.Join(t.TempDir(), "mysqld.sock")
 	ln, err := net.Listen("unix", sock)
@@ -285,14 +277,7 @@ func TestSelfFenceKeepsItsDeadline(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	cfg.Host("db1").MySQLSocket = sock
-	cfg.Coordinator.KillUnfencedMySQLD = false
-	f := newFeeder(t)
-	c := &Coordinator{cfg: cfg, host: "db1", log: slog.New(slog.DiscardHandler), replica: f.r}
-	l := newLocal(c)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	l.base = ctx
+	l := testLocal(t, sock, false)
 	l.followMayWrite(true, true)
 	l.setVRRP(fsm.VRRPFault)
 	l.mu.Lock()
@@ -354,4 +339,20 @@ func TestSelfFencerDetach(t *testing.T) {
 			t.Errorf("detach error %v: %+v after %d detaches, want %q in the detail", detachErr, got, detached, want)
 		}
 	}
+}
+
+// testLocal is db1's local part on a test configuration, with mysqld's
+// socket at sock and kill_unfenced_mysqld as given, running until the
+// test ends.
+func testLocal(t *testing.T, sock string, kill bool) *local {
+	t.Helper()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Host("db1").MySQLSocket = sock
+	cfg.Coordinator.KillUnfencedMySQLD = kill
+	c := &Coordinator{cfg: cfg, host: "db1", log: slog.New(slog.DiscardHandler), replica: newFeeder(t).r}
+	l := newLocal(c)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	l.base = ctx
+	return l
 }
