@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 )
@@ -245,15 +247,15 @@ func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
 	f.detach = func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
-		srv, err := dbctl.Open(ctx, local.Config)
-		if err != nil {
-			return err
+		var err error
+		// mmm-notify's fence, running at the same time, kills every
+		// client session, this one's among them: try again on a new one.
+		for range 3 {
+			if err = detachReplication(ctx, local.Config); err == nil || !dbctl.ConnectionLost(err) {
+				break
+			}
 		}
-		defer srv.Close()
-		if _, err := srv.KillReplicaIO(ctx); err != nil && !errors.Is(err, dbctl.ErrNotReplica) {
-			return err
-		}
-		return nil
+		return err
 	}
 	if c.cfg.Coordinator.KillUnfencedMySQLD && h.MySQLPidfile != "" {
 		f.kill = func(ctx context.Context) (string, error) {
@@ -263,4 +265,18 @@ func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
 		}
 	}
 	return f
+}
+
+// detachReplication ends the replication IO thread of the server at cfg
+// (dbctl.KillReplicaIO); a server that is no replica has none.
+func detachReplication(ctx context.Context, cfg *mysql.Config) error {
+	srv, err := dbctl.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if _, err := srv.KillReplicaIO(ctx); err != nil && !errors.Is(err, dbctl.ErrNotReplica) {
+		return err
+	}
+	return nil
 }

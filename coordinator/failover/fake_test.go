@@ -318,6 +318,13 @@ func (d *fakeDB) StartReplication(ctx context.Context, t dbctl.Threads) error {
 	return nil
 }
 
+func (d *fakeDB) KillDumpThreads(ctx context.Context, host string) (int, error) {
+	if err := d.call("KillDumpThreads %s", host); err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
 func (d *fakeDB) Semisync(ctx context.Context) (dbctl.SemisyncStatus, error) {
 	if err := d.call("Semisync"); err != nil {
 		return dbctl.SemisyncStatus{}, err

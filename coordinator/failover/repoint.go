@@ -159,7 +159,24 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 			return err
 		}
 	}
+	if rs2, err := replica(ctx, rep.DB); err == nil && (rs2 == nil || rs2.IO == dbctl.ThreadStopped) {
+		r.killStaleDump(ctx, rc, rep, master)
+	}
 	return r.startVerified(ctx, rc, rep, res)
+}
+
+// killStaleDump ends the master's dump threads for rep before rep's IO
+// thread connects (dbctl.KillDumpThreads: a stale one, left blocked on a
+// link that was cut, made the master stop answering for seconds when rep
+// reconnected). Best effort: a failure is noted, the start goes on.
+func (r *Runner) killStaleDump(ctx context.Context, rc *recorder, rep, master Node) {
+	n, err := master.DB.KillDumpThreads(ctx, rep.Source.Host)
+	switch {
+	case err != nil:
+		rc.note(master.Name, "stale dump threads for %s not ended: %v", rep.Name, err)
+	case n > 0:
+		rc.note(master.Name, "ended %d stale dump thread(s) for %s", n, rep.Name)
+	}
 }
 
 // leaveSource stops rep's replication before a CHANGE MASTER (Repoint,

@@ -269,3 +269,27 @@ func TestRepointRestartsIOForSemisync(t *testing.T) {
 		t.Errorf("active replica side: calls %q restart the IO thread", got)
 	}
 }
+
+// TestRepointEndsStaleDumpThreads: before a replica's IO thread connects,
+// the master ends its dump threads for the replica's address (one left
+// blocked on a cut link stalled the master when the replica came back);
+// a replica whose IO thread runs keeps its live one.
+func TestRepointEndsStaleDumpThreads(t *testing.T) {
+	w, _, db2, db3 := promoted()
+	w.calls = nil
+	if _, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), db3.node(), db2.node()); err != nil {
+		t.Fatal(err)
+	}
+	kill := slices.Index(w.calls, "db2: KillDumpThreads 198.18.0.13")
+	start := slices.IndexFunc(w.calls, func(c string) bool { return strings.HasPrefix(c, "db3: StartReplication") })
+	if kill < 0 || start < 0 || kill > start {
+		t.Errorf("calls %q: want db2's dump threads for db3 ended before db3 starts replicating", w.calls)
+	}
+	w.calls = nil
+	if _, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), db3.node(), db2.node()); err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(w.calls, func(c string) bool { return strings.Contains(c, "KillDumpThreads") }) {
+		t.Errorf("running replica: calls %q end its live dump thread", w.calls)
+	}
+}

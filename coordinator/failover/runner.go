@@ -35,6 +35,9 @@ type (
 	semisyncReader interface {
 		Semisync(ctx context.Context) (dbctl.SemisyncStatus, error)
 	}
+	dumpKiller interface {
+		KillDumpThreads(ctx context.Context, host string) (int, error)
+	}
 	writeSwitch interface {
 		SetReadOnly(ctx context.Context, on bool) error
 		SetSemisyncMaster(ctx context.Context, on bool) error
@@ -50,6 +53,7 @@ type Server interface {
 	replicaController
 	writeSwitch
 	semisyncReader
+	dumpKiller
 }
 
 var _ Server = (*dbctl.Server)(nil)

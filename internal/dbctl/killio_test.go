@@ -86,3 +86,19 @@ func TestKillReplicaIOFrozenSource(t *testing.T) {
 	}
 	thaw()
 }
+
+// TestKillDumpThreads: the primary ends its dump thread for the replica's
+// address (the replica's IO thread reconnects by itself afterwards); an
+// address with no replica finds nothing.
+func TestKillDumpThreads(t *testing.T) {
+	ctx := needServers(t)
+	replicating(t, ctx)
+	t.Cleanup(func() { replicating(t, context.Background()) })
+	if n, err := P.KillDumpThreads(ctx, "198.18.0.99"); err != nil || n != 0 {
+		t.Fatalf("no replica there: killed %d, %v", n, err)
+	}
+	n, err := P.KillDumpThreads(ctx, "127.0.0.1")
+	if err != nil || n != 1 {
+		t.Fatalf("KillDumpThreads = %d, %v; want the replica's dump thread", n, err)
+	}
+}
