@@ -81,7 +81,6 @@ type campaign struct {
 	sampler *sampler
 	checked int // acknowledgements already looked up on every host
 	res     *Result
-	fault   int // the fault being run, for stale entries
 }
 
 func (c *campaign) addStale(f Fault, what string) {
@@ -178,7 +177,6 @@ func (c *campaign) runPlan(ctx context.Context, plan []Fault) error {
 
 // runFault injects f, holds it, reverses it and waits for convergence.
 func (c *campaign) runFault(ctx context.Context, f Fault) FaultResult {
-	c.fault = f.Index
 	fr := FaultResult{Index: f.Index, Type: f.Kind.String()}
 	before := c.sampler.totals()
 	r := c.currentRoles()

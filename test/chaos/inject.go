@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"strings"
 
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
@@ -76,18 +76,7 @@ func (r roles) describe(host string) string {
 	if len(rs) == 0 {
 		return host
 	}
-	return fmt.Sprintf("%s (%s)", host, joinPlus(rs))
-}
-
-func joinPlus(xs []string) string {
-	out := ""
-	for i, x := range xs {
-		if i > 0 {
-			out += "+"
-		}
-		out += x
-	}
-	return out
+	return fmt.Sprintf("%s (%s)", host, strings.Join(rs, "+"))
 }
 
 // inject applies f and returns its target and its reverse.
@@ -151,12 +140,5 @@ func (c *campaign) killWriterAndLeader(ctx context.Context, r roles) (lab.Undo, 
 	if err != nil {
 		return nil, errors.Join(err, coord(ctx))
 	}
-	undos := []lab.Undo{mysqld, coord}
-	return func(ctx context.Context) error {
-		var errs []error
-		for _, u := range slices.Clone(undos) {
-			errs = append(errs, u(ctx))
-		}
-		return errors.Join(errs...)
-	}, nil
+	return func(ctx context.Context) error { return errors.Join(mysqld(ctx), coord(ctx)) }, nil
 }
