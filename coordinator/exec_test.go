@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,8 +279,11 @@ func TestRepairDialsHostWithFailingPing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex // openAll dials in parallel
 	var dialled []string
 	e.open = func(ctx context.Context, host string, dial time.Duration) (sqlServer, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		dialled = append(dialled, host)
 		return nil, errors.New("dial tcp: i/o timeout")
 	}
