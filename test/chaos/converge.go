@@ -176,10 +176,21 @@ func (c *campaign) converge(ctx context.Context, f Fault, since time.Time) (time
 	}
 }
 
-// operate runs set_online for every host in AWAITING_RECOVERY (at most
-// once a second per host: the state machine refuses it until the host
-// replicates, caught up).
+// operate plays the host's service manager and the operator: a mysqld
+// that died after the fault was reversed — the self-fence kills a frozen
+// writer, possibly just after the thaw — is started again, as systemd's
+// Restart=on-abort does; then set_online for every host in
+// AWAITING_RECOVERY (at most once a second per host: the state machine
+// refuses it until the host replicates, caught up).
 func (c *campaign) operate(ctx context.Context, lastTry map[string]time.Time) {
+	for _, d := range lab.DBHosts() {
+		if srv, err := c.l.Server(d.Name); err == nil && !srv.Running() {
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := c.l.StartMySQL(sctx, d.Name)
+			cancel()
+			c.log.Warn("mysqld had died after the reverse: started again", "host", d.Name, "err", err)
+		}
+	}
 	s, ok := c.l.LeaderSnapshot()
 	if !ok {
 		return
