@@ -149,8 +149,16 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 		// that has run since before (a demoted writer whose ring was
 		// closed again) would stay an asynchronous replica, and the
 		// writer's durability would hang on the other replicas alone.
+		// KillReplicaIO, not STOP SLAVE IO_THREAD: that one can wait
+		// seconds for the thread to notice, holding the replica's run
+		// lock (SHOW SLAVE STATUS waits behind it).
 		err := rc.do(rep.Name, "restart the IO thread for semisync", func() error {
-			if err := rep.DB.StopReplication(ctx, dbctl.IOThread); err != nil {
+			if _, err := rep.DB.KillReplicaIO(ctx); errors.Is(err, dbctl.ErrUnsupported) {
+				err = rep.DB.StopReplication(ctx, dbctl.IOThread)
+				if err != nil {
+					return err
+				}
+			} else if err != nil {
 				return err
 			}
 			return rep.DB.StartReplication(ctx, dbctl.IOThread)

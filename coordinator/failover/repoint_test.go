@@ -257,7 +257,7 @@ func TestRepointRestartsIOForSemisync(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := w.callsOf("db2")
-	want := []string{"SetSemisyncMaster false", "SetSemisyncReplica true", "StopReplication IO_THREAD", "StartReplication IO_THREAD"}
+	want := []string{"SetSemisyncMaster false", "SetSemisyncReplica true", "KillReplicaIO", "StartReplication IO_THREAD"}
 	if !slices.Equal(got, want) || !res.Already || !db2.semiRActive {
 		t.Errorf("calls %q (already %v, semisync replica active %v), want %q", got, res.Already, db2.semiRActive, want)
 	}
@@ -265,7 +265,7 @@ func TestRepointRestartsIOForSemisync(t *testing.T) {
 	if _, err := w.runner(nil).Repoint(w.ctxUntil(time.Minute), db2.node(), db1.node()); err != nil {
 		t.Fatal(err)
 	}
-	if got := w.callsOf("db2"); slices.Contains(got, "StopReplication IO_THREAD") {
+	if got := w.callsOf("db2"); slices.Contains(got, "KillReplicaIO") {
 		t.Errorf("active replica side: calls %q restart the IO thread", got)
 	}
 }
