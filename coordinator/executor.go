@@ -143,12 +143,19 @@ type outcome struct {
 // (the replication checks would only see the stopped replication after
 // trap_period).
 func (d *dispatcher) refusal(p PendingAction, o outcome) []fsm.Input {
-	var hosts []string
+	// The host whose replication was repaired: the subject, or, when the
+	// subject is the writer (the ring closed again), its peer, which
+	// was rejoined first. Never the master of a repair: a host that
+	// others replicate from has not been checked itself.
+	var repaired string
 	switch a := o.action.(type) {
 	case fsm.Repoint:
-		hosts = []string{a.Host, a.Master}
+		repaired = a.Host
 	case fsm.StartReplication:
-		hosts = []string{a.Host, a.Master}
+		repaired = a.Host
+		if d.replica.Owner() == a.Host {
+			repaired = a.Master
+		}
 	default:
 		return nil
 	}
@@ -160,13 +167,10 @@ func (d *dispatcher) refusal(p PendingAction, o outcome) []fsm.Input {
 		return nil
 	}
 	st := d.replica.View().State
-	var out []fsm.Input
-	for _, h := range hosts {
-		if hs := st.Host(h); hs != nil && (hs.Refused != "" || hs.MustRejoin) {
-			out = append(out, fsm.Refusal{Host: h})
-		}
+	if hs := st.Host(repaired); hs != nil && (hs.Refused != "" || hs.MustRejoin) {
+		return []fsm.Input{fsm.Refusal{Host: repaired}}
 	}
-	return out
+	return nil
 }
 
 // once executes p once.

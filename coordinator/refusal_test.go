@@ -46,3 +46,21 @@ func TestRefusedRejoinHoldsOnline(t *testing.T) {
 		t.Errorf("nothing refused: inputs %v, want none", again)
 	}
 }
+
+// TestRepairClearsOnlyTheRepairedHost: a repair that succeeds lifts the
+// refusal of the host it repaired, never that of its master (a host
+// others replicate from has not been checked itself); when the ring is
+// closed again, the repaired host is the writer's peer.
+func TestRepairClearsOnlyTheRepairedHost(t *testing.T) {
+	f, _ := started(t) // db1 writes
+	f.apply(t0.Add(time.Second), []fsm.Input{fsm.Refusal{Host: "db2", Reason: "errant transactions: db2 has 0-2-9"}}, nil)
+	d := &dispatcher{replica: f.r}
+	ok := ActionResult{Outcome: OutcomeOK}
+	if in := d.refusal(PendingAction{}, outcome{ActionResult: ok, action: fsm.Repoint{Host: "db3", Master: "db2"}}); len(in) != 0 {
+		t.Errorf("db3 repointed to db2: %v lifts db2's refusal", in)
+	}
+	in := d.refusal(PendingAction{}, outcome{ActionResult: ok, action: fsm.StartReplication{Host: "db1", Master: "db2"}})
+	if len(in) != 1 || in[0].(fsm.Refusal).Host != "db2" {
+		t.Errorf("the writer's ring closed again: %v, want db2's refusal lifted", in)
+	}
+}

@@ -102,6 +102,11 @@ func (s *step) emitActions() {
 		}
 		s.act(Promote{Host: am, Previous: prev})
 		s.act(OpenWriter{am})
+		// A writer promoted again without a previous one (it lost the
+		// role while its agent was away, and the old writer is still
+		// down) still has the replication its first promotion stopped:
+		// the ring stays to be restarted.
+		stopped := w.RingStopped
 		for i := range s.st.Hosts {
 			s.st.Hosts[i].RingStopped = false
 		}
@@ -111,7 +116,7 @@ func (s *step) emitActions() {
 		// Kept, it would be taken for the restart (not requested again,
 		// and the next rep_threads OK, possibly measured before Promote,
 		// would clear RingStopped): the ring would stay open for good.
-		w.RingStopped, w.Repl = prev != "", ReplIntent{}
+		w.RingStopped, w.Repl = prev != "" || stopped, ReplIntent{}
 	} else if s.mayReenable(am) {
 		// Its own side fenced the writer (mmm-notify when keepalived left
 		// MASTER, e.g. its coordinator restarted): the role never moved,

@@ -260,3 +260,34 @@ func TestRingAfterBackToBackSwitchovers(t *testing.T) {
 		})
 	}
 }
+
+// TestRingStoppedSurvivesRepromotion: a writer promoted after a failover
+// (its replication from the dead old writer stopped) that loses the role
+// while its own agent is away, and gets it back while the old writer is
+// still down, still has that replication to restart: without it, the
+// old writer's set_online was refused for good ("Some replication checks
+// failed on peer").
+func TestRingStoppedSurvivesRepromotion(t *testing.T) {
+	m, now := steady(t, nil)
+	fail := func(at time.Time, host string) {
+		for _, d := range []time.Duration{0, 10 * time.Second} {
+			m.Step(at.Add(d), Probe{Host: host, Check: CheckMySQL, Result: ResultFailed, Message: "ERROR: Connect error"})
+		}
+	}
+	fail(now, "db1")
+	if w := m.st.Owner("writer"); w != "db2" || !m.st.Host("db2").RingStopped {
+		t.Fatalf("after db1 failed: writer %q, db2 ring stopped %v", w, m.st.Host("db2").RingStopped)
+	}
+	at := now.Add(20 * time.Second)
+	m.Step(at, Reachability{Host: "db2", Reachable: false})
+	if w := m.st.Owner("writer"); w == "db2" {
+		t.Fatalf("db2's agent away: still writer")
+	}
+	m.Step(at.Add(5*time.Second), Reachability{Host: "db2", Reachable: true})
+	if w := m.st.Owner("writer"); w != "db2" {
+		t.Fatalf("db2's agent back: writer %q", w)
+	}
+	if !m.st.Host("db2").RingStopped {
+		t.Error("promoted again: the stopped ring was forgotten")
+	}
+}
