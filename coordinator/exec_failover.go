@@ -219,6 +219,14 @@ func (e *sqlExecutors) closeRing(ctx context.Context, writer, peer string) error
 		return fmt.Errorf("%w: replicate %s from %s: its source is %s:%d, left alone", ErrPermanent, writer, peer,
 			rs.SourceHost, rs.SourcePort)
 	}
+	if rs.IO == dbctl.ThreadStopped {
+		// A dump thread the peer kept for the writer from before a cut
+		// would stall the peer when the writer reconnects (see
+		// dbctl.KillDumpThreads).
+		if _, err := cs.srv[peer].KillDumpThreads(ctx, e.cfg.Host(writer).IP.String()); err != nil {
+			e.log.Warn("stale dump threads not ended", "host", peer, "for", writer, "err", err)
+		}
+	}
 	for {
 		if rs.Running() {
 			e.log.Info("replicating from its peer again", "host", writer, "from", peer, "peer", res.String())

@@ -124,6 +124,16 @@ func (s *step) emitActions() {
 		s.log(LevelWarn, "Writer '%s' is read-only: enabling writes again", am)
 		s.act(Promote{Host: am})
 		s.act(OpenWriter{am})
+		// A writer that fenced itself because it lost its lease also
+		// stopped its replication from its peer (its self-fence keeps a
+		// cut-off writer from pulling in a new writer's transactions):
+		// the ring is restarted like after a promotion once that
+		// replication reads stopped (ringNeed).
+		if w := s.host(am); w != nil {
+			if hs := s.hostSpec(am); hs != nil && hs.Peer != "" {
+				w.RingStopped = true
+			}
+		}
 	}
 	// 4. Add reader VIPs.
 	for i := range s.st.Hosts {

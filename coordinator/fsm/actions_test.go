@@ -291,3 +291,26 @@ func TestRingStoppedSurvivesRepromotion(t *testing.T) {
 		t.Error("promoted again: the stopped ring was forgotten")
 	}
 }
+
+// TestReenabledWriterRestartsItsRing: a writer its own side fenced (it
+// lost its lease, and its self-fence also stopped its replication from
+// its peer) that keeps the role gets its writes back and then, once its
+// replication reads stopped, the ring's restart — not MMM's "ignoring
+// it" of a broken active master's replication.
+func TestReenabledWriterRestartsItsRing(t *testing.T) {
+	m, now := steady(t, nil)
+	out := m.Step(now, Writable{Host: "db1", Writable: false})
+	if !slices.Contains(out.Actions, Action(Promote{Host: "db1"})) {
+		t.Fatalf("writer fenced by its own side: actions %v, want its writes enabled again", out.Actions)
+	}
+	if !m.st.Host("db1").RingStopped {
+		t.Fatal("re-enabled writer: its ring is not to be restarted")
+	}
+	var acts []Action
+	for _, d := range []time.Duration{time.Second, 12 * time.Second} {
+		acts = append(acts, m.Step(now.Add(d), Probe{Host: "db1", Check: CheckRepThreads, Result: ResultFailed, Message: "ERROR: Replication is broken"}).Actions...)
+	}
+	if !slices.Contains(acts, Action(StartReplication{Host: "db1", Master: "db2"})) {
+		t.Errorf("its replication from db2 stopped: actions %v, want it restarted", acts)
+	}
+}
