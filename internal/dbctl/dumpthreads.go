@@ -2,9 +2,7 @@ package dbctl
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"strconv"
 )
 
 // KillDumpThreads ends the binlog dump threads this server (a master)
@@ -21,38 +19,7 @@ import (
 //
 // Privilege: PROCESS (to see the threads) and CONNECTION ADMIN (SUPER).
 func (s *Server) KillDumpThreads(ctx context.Context, host string) (int, error) {
-	n := 0
-	err := s.onConn(ctx, func(c *sql.Conn) error {
-		rs, err := c.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST"+
-			" WHERE COMMAND LIKE 'Binlog Dump%' AND (HOST = ? OR HOST LIKE CONCAT(?, ':%'))", host, host)
-		if err != nil {
-			return err
-		}
-		var ids []uint64
-		for rs.Next() {
-			var id uint64
-			if err := rs.Scan(&id); err != nil {
-				rs.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			_, err := c.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatUint(id, 10))
-			switch {
-			case err == nil:
-				n++
-			case sentinelFor(mysqlErrno(err)) == errUnknownThread: // it ended by itself
-			default:
-				return err
-			}
-		}
-		return nil
-	})
+	n, err := s.killThreads(ctx, "COMMAND LIKE 'Binlog Dump%' AND (HOST = ? OR HOST LIKE CONCAT(?, ':%'))", host, host)
 	if err != nil {
 		return n, wrap(fmt.Sprintf("kill the dump threads of %s", host), err)
 	}

@@ -48,9 +48,29 @@ func (s *Server) KillReplicaIO(ctx context.Context) (bool, error) {
 	if s.flavor != MariaDB {
 		return false, fmt.Errorf("dbctl: kill replica IO thread: %w: %s", ErrUnsupported, s.flavor)
 	}
-	found := false
+	n, err := s.killThreads(ctx, "COMMAND = 'Slave_IO'")
+	found := n > 0
+	if err != nil {
+		return found, wrap("kill replica IO thread", err)
+	}
+	if found {
+		select {
+		case <-ctx.Done():
+			return found, wrap("kill replica IO thread", ctx.Err())
+		case <-time.After(killSettle):
+		}
+	}
+	return found, s.StopReplication(ctx, IOThread)
+}
+
+// killThreads kills, on one connection, every thread of the processlist
+// that where (a condition on information_schema.PROCESSLIST, with args)
+// selects, and returns how many it killed; one that ended by itself
+// meanwhile is not an error.
+func (s *Server) killThreads(ctx context.Context, where string, args ...any) (int, error) {
+	n := 0
 	err := s.onConn(ctx, func(c *sql.Conn) error {
-		rs, err := c.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_IO'")
+		rs, err := c.QueryContext(ctx, "SELECT ID FROM information_schema.PROCESSLIST WHERE "+where, args...)
 		if err != nil {
 			return err
 		}
@@ -71,7 +91,7 @@ func (s *Server) KillReplicaIO(ctx context.Context) (bool, error) {
 			_, err := c.ExecContext(ctx, "KILL CONNECTION "+strconv.FormatUint(id, 10))
 			switch {
 			case err == nil:
-				found = true
+				n++
 			case sentinelFor(mysqlErrno(err)) == errUnknownThread: // it ended by itself
 			default:
 				return err
@@ -79,17 +99,7 @@ func (s *Server) KillReplicaIO(ctx context.Context) (bool, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return found, wrap("kill replica IO thread", err)
-	}
-	if found {
-		select {
-		case <-ctx.Done():
-			return found, wrap("kill replica IO thread", ctx.Err())
-		case <-time.After(killSettle):
-		}
-	}
-	return found, s.StopReplication(ctx, IOThread)
+	return n, err
 }
 
 // ConnectionLost reports whether err says that the connection a
