@@ -128,10 +128,14 @@ func (s *step) emitActions() {
 		// stopped its replication from its peer (its self-fence keeps a
 		// cut-off writer from pulling in a new writer's transactions):
 		// the ring is restarted like after a promotion once that
-		// replication reads stopped (ringNeed).
+		// replication reads stopped (ringNeed). A restart requested
+		// before the fence (the leader that died had just asked for
+		// one) is forgotten, as after a promotion: the fence undid it,
+		// and kept it would hold the new request back for
+		// ReplicationRetry.
 		if w := s.host(am); w != nil {
 			if hs := s.hostSpec(am); hs != nil && hs.Peer != "" {
-				w.RingStopped = true
+				w.RingStopped, w.Repl = true, ReplIntent{}
 			}
 		}
 	}
