@@ -14,7 +14,7 @@ const (
 	Name       = "mmm-keepalived"
 	Maintainer = "mmm-keepalived maintainers <mmm-keepalived@users.noreply.github.com>"
 	Homepage   = "https://github.com/mmm-keepalived/mmm-keepalived"
-	License    = "LicenseRef-not-chosen-yet" // see files/copyright
+	License    = "Apache-2.0" // SPDX identifier; the text is in LICENSE
 	Synopsis   = "MySQL/MariaDB master-master HA with MySQL-MMM's semantics"
 	// ConfigFile is the configuration the unit hands to mmm-coordinator.
 	ConfigFile = "/etc/mmm-keepalived/mmm.conf"
