@@ -5,13 +5,13 @@ package checks_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/checks"
+	"github.com/mmm-keepalived/mmm-keepalived/checks/checkstest"
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
 
@@ -71,21 +71,7 @@ func TestFrozenMySQL(t *testing.T) {
 func TestSilentListener(t *testing.T) {
 	// A listener that accepts and never answers, on 127.0.0.1, run by the
 	// real binary (the unit tests cover it in-process).
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // hold it open, say nothing
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
+	port := checkstest.Start(t, checkstest.Options{Silent: true}).Port()
 	conf := derivedConfig(t, "db1", func(s string) string {
 		s = overTCP(s)
 		s = regexp.MustCompile(`ip\s+198\.18\.0\.11\n`).ReplaceAllString(s, "ip 127.0.0.1\n")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmm-keepalived/mmm-keepalived/checks/checkstest"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 )
@@ -263,20 +263,7 @@ func TestFollowMayWrite(t *testing.T) {
 func TestSelfFenceKeepsItsDeadline(t *testing.T) {
 	// A socket that accepts and never answers: a frozen mysqld.
 	sock := filepath.Join(t.TempDir(), "mysqld.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	checkstest.Start(t, checkstest.Options{Socket: sock, Silent: true})
 	l := testLocal(t, sock, false)
 	l.followMayWrite(true, true)
 	l.setVRRP(fsm.VRRPFault)

@@ -1,9 +1,13 @@
-// Package checkstest is a fake MySQL server for tests of the checks and
-// of mmm-check. It speaks just enough of the protocol for go-sql-driver
-// (greeting, login, text queries answered from a table) and misbehaves on
-// demand: never answer (a frozen mysqld), refuse connections (1040), refuse
-// logins (1045), hang in a query. It listens on 127.0.0.1 or a unix
-// socket only.
+// Package checkstest is a fake MySQL server for tests of the checks, of
+// mmm-check and of whatever else talks to mysqld. It speaks just enough of
+// the protocol for go-sql-driver (greeting, login, text queries answered
+// from a table) and misbehaves on demand: never answer (a frozen mysqld),
+// refuse connections (1040), refuse logins (1045), hang in a query. It
+// listens on 127.0.0.1 or a unix socket only.
+//
+// Silent, which accepts connections and never sends a byte, is the tests'
+// one silent listener: a frozen server of any protocol (mmmctl's tests use
+// it as a coordinator that never answers).
 package checkstest
 
 import (

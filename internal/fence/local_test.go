@@ -3,12 +3,13 @@ package fence
 import (
 	"context"
 	"errors"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/mmm-keepalived/mmm-keepalived/checks/checkstest"
 )
 
 // TestLocalUnreachable: no server behind the socket is ErrUnreachable.
@@ -27,25 +28,12 @@ func TestLocalUnreachable(t *testing.T) {
 // so that the caller can try again or act.
 func TestLocalFrozen(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "mysqld.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // accept, never answer
-		}
-	}()
+	checkstest.Start(t, checkstest.Options{Socket: sock, Silent: true}) // accepts, never answers
 	c := mysql.NewConfig()
 	c.Net, c.Addr, c.User = "unix", sock, "agent"
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	_, err = (Local{Config: c, Options: Options{ReadOnlyAttempt: 50 * time.Millisecond}}).Fence(ctx)
+	_, err := (Local{Config: c, Options: Options{ReadOnlyAttempt: 50 * time.Millisecond}}).Fence(ctx)
 	if !errors.Is(err, ErrUnreachable) || ctx.Err() != nil {
 		t.Errorf("Fence = %v (caller's context %v), want ErrUnreachable within the attempt", err, ctx.Err())
 	}

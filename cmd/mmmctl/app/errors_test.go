@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmm-keepalived/mmm-keepalived/checks/checkstest"
 	"github.com/mmm-keepalived/mmm-keepalived/cmd/mmmctl/app"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api/apitest"
@@ -26,32 +27,11 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// silentAddr accepts connections and never answers.
+// silentAddr accepts connections and never answers (a frozen
+// coordinator): checkstest's silent fake sends not a byte, whatever the
+// protocol.
 func silentAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
+	return checkstest.Start(t, checkstest.Options{Silent: true}).Addr()
 }
 
 // TestErrorPaths: every failure is one line on stderr with its own exit
