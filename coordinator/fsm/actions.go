@@ -116,7 +116,18 @@ func (s *step) emitActions() {
 		// Kept, it would be taken for the restart (not requested again,
 		// and the next rep_threads OK, possibly measured before Promote,
 		// would clear RingStopped): the ring would stay open for good.
-		w.RingStopped, w.Repl = prev != "" || stopped, ReplIntent{}
+		//
+		// A writer given the role back without a handover (its agent
+		// was away, nobody could take over) keeps its replication as
+		// it is; when that reads broken (its peer went down meanwhile,
+		// or its self-fence stopped it at the end of its lease), it is
+		// restarted like the ring after a promotion, once the peer is
+		// back and verified.
+		broken := prev == "" && w.Checks[CheckRepThreads].Known && !w.ok(CheckRepThreads)
+		if hs := s.hostSpec(am); hs == nil || hs.Peer == "" {
+			broken = false
+		}
+		w.RingStopped, w.Repl = prev != "" || stopped || broken, ReplIntent{}
 	} else if s.mayReenable(am) {
 		// Its own side fenced the writer (mmm-notify when keepalived left
 		// MASTER, e.g. its coordinator restarted): the role never moved,
