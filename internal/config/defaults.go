@@ -3,7 +3,9 @@ package config
 import (
 	"maps"
 	"net"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,39 @@ const (
 	firstWriterPriority = 150
 	writerPriorityStep  = 50
 )
+
+// RuntimePaths are the paths a cluster's programs share on one host:
+// the coordinator's API socket and data_dir, keepalived's track_file
+// and vrrp_notify_fifo.
+type RuntimePaths struct {
+	APISocket, DataDir, TrackFile, NotifyFifo string
+}
+
+// DefaultRuntimePaths are the defaults of api_socket, data_dir,
+// track_file and notify_fifo for cluster name ("" = the default
+// cluster). A named cluster's carry its name, so that its coordinator
+// (mmm-coordinator@NAME) and keepalived share none of them with another
+// cluster's on the same host: /run/mmm-keepalived/mmm_NAME.sock,
+// /var/lib/mmm-keepalived-NAME (a directory of its own, so that moving
+// the default cluster's data_dir aside leaves it alone),
+// /run/mmm-keepalived/writer_NAME.track, /run/mmm-keepalived/vrrp_NAME.fifo.
+// The runtime files stay in /run/mmm-keepalived, which the package makes
+// at boot for keepalived.
+func DefaultRuntimePaths(name string) RuntimePaths {
+	if name == "" {
+		return RuntimePaths{DefaultAPISocket, DefaultDataDir, DefaultTrackFile, DefaultNotifyFifo}
+	}
+	file := func(p string) string {
+		ext := filepath.Ext(p)
+		return strings.TrimSuffix(p, ext) + "_" + name + ext
+	}
+	return RuntimePaths{
+		APISocket:  file(DefaultAPISocket),
+		DataDir:    DefaultDataDir + "-" + name,
+		TrackFile:  file(DefaultTrackFile),
+		NotifyFifo: file(DefaultNotifyFifo),
+	}
+}
 
 // Defaults returns a Config holding only built-in defaults: no hosts, no
 // roles, all four checks, and the global, monitor, coordinator and
@@ -137,8 +172,18 @@ func (ch *Check) clone() *Check {
 // derive fills the defaults that depend on other keys; a key set anywhere
 // (also in `<host default>`) is left alone.
 func (c *Config) derive() {
+	paths := DefaultRuntimePaths(c.Cluster)
 	for _, h := range c.Hosts {
 		set := func(k string) bool { _, ok := h.KeyPos[k]; return ok }
+		if !set("api_socket") {
+			h.APISocket = paths.APISocket
+		}
+		if !set("data_dir") {
+			h.DataDir = paths.DataDir
+		}
+		if !set("track_file") {
+			h.TrackFile = paths.TrackFile
+		}
 		if !set("vip_interface") {
 			h.VIPInterface = h.ClusterInterface
 		}
@@ -160,6 +205,9 @@ func (c *Config) derive() {
 		if _, ok := c.Keepalived.KeyPos["interface"]; !ok {
 			c.Keepalived.Interface = commonInterface(c, w.Hosts)
 		}
+	}
+	if _, ok := c.Keepalived.KeyPos["notify_fifo"]; !ok {
+		c.Keepalived.NotifyFifo = paths.NotifyFifo
 	}
 	// VRRPv2 advertises in whole seconds: its default is keepalived's own,
 	// 1 s, rather than VRRPv3's 100 ms.

@@ -38,7 +38,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("include mmm_common.conf\n<coordinator>\n raft_peers db1,db2\n catchup_policy promote\n</coordinator>\n<keepalived>\n virtual_router_id 51\n auth_pass_file p\n</keepalived>\n<socket/>\n<check mysql/>\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsys := memFS{"main.conf": data, "mmm_common.conf": common, "p": []byte("pw\n")}
-		c, err := load(fsys, "main.conf")
+		c, err := load(fsys, "main.conf", "")
 		if err == nil {
 			if c == nil {
 				t.Fatal("nil Config without error")

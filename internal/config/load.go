@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // Load reads the configuration file at path and the files it includes,
@@ -17,17 +19,30 @@ import (
 // Config.Warnings. Load returns a nil Config with any error. The Config is
 // not modified afterwards, so any number of goroutines may read it.
 func Load(path string) (*Config, error) {
-	return load(osFiles{}, path)
+	return load(osFiles{}, path, "")
+}
+
+// LoadCluster is Load for cluster name's configuration at path (normally
+// ClusterPath(name)): Config.Cluster is name, and the runtime paths not
+// set in the file are the cluster's own (DefaultRuntimePaths). The empty
+// name is Load. A name CheckClusterName refuses is an error.
+func LoadCluster(path, name string) (*Config, error) {
+	if name != "" {
+		if err := CheckClusterName(name); err != nil {
+			return nil, err
+		}
+	}
+	return load(osFiles{}, path, name)
 }
 
 // Parse is Load for a configuration held in memory: src is read as if it
 // were the file name (used in messages); include lines and *_password_file
 // keys are still read from the file system, relative to name's directory.
 func Parse(name string, src []byte) (*Config, error) {
-	return load(memFile{name: filepath.Clean(name), src: src, next: osFiles{}}, name)
+	return load(memFile{name: filepath.Clean(name), src: src, next: osFiles{}}, name, "")
 }
 
-func load(fsys fileSystem, path string) (*Config, error) {
+func load(fsys fileSystem, path, cluster string) (*Config, error) {
 	var probs problems
 	path = filepath.Clean(path)
 	r := newReader(fsys, path, &probs)
@@ -36,6 +51,7 @@ func load(fsys fileSystem, path string) (*Config, error) {
 		return nil, probs.err(nil)
 	}
 	c := decode(fsys, r.doc, &probs)
+	c.Cluster = cluster
 	c.derive()
 	// Validate also when a value did not parse, so that one run shows every
 	// problem, but skip what it finds on a line already reported: a value
@@ -53,7 +69,45 @@ func load(fsys fileSystem, path string) (*Config, error) {
 		return nil, err
 	}
 	c.warnRaft()
+	c.warnCluster()
 	return c, nil
+}
+
+// warnCluster: a named cluster's file (ClusterPath) loaded by its path
+// rather than by name gets the default cluster's runtime paths, and the
+// programs that load it by name (mmm-coordinator@NAME, keepalived.conf
+// rendered by name) would use other ones.
+func (c *Config) warnCluster() {
+	name := clusterOf(c.Files[0])
+	if name == "" || c.Cluster == name {
+		return
+	}
+	own, got := DefaultRuntimePaths(name), DefaultRuntimePaths(c.Cluster)
+	var differ []string
+	for _, h := range c.Hosts {
+		for _, k := range []struct{ key, value, own, got string }{
+			{"api_socket", h.APISocket, own.APISocket, got.APISocket},
+			{"data_dir", h.DataDir, own.DataDir, got.DataDir},
+			{"track_file", h.TrackFile, own.TrackFile, got.TrackFile},
+		} {
+			if k.value == k.got && k.own != k.got && !slices.Contains(differ, k.key) {
+				differ = append(differ, k.key)
+			}
+		}
+	}
+	if c.Keepalived.NotifyFifo == got.NotifyFifo && own.NotifyFifo != got.NotifyFifo {
+		differ = append(differ, "notify_fifo")
+	}
+	if len(differ) == 0 {
+		return
+	}
+	as := "by path"
+	if c.Cluster != "" {
+		as = "as cluster " + c.Cluster
+	}
+	c.Warnings = append(c.Warnings, fmt.Sprintf(
+		"%s is cluster %s's file but was loaded %s: its %s are not cluster %s's defaults (@%s, --cluster %s); load it the same way everywhere on this host, or set them in the file",
+		c.Files[0], name, as, strings.Join(differ, ", "), name, name, name))
 }
 
 // warnRaft: fewer than three coordinators cannot elect a leader after a

@@ -56,6 +56,13 @@ type Config struct {
 	// the order they were read.
 	Files []string
 
+	// Cluster is the cluster's name when the configuration was loaded
+	// by name (LoadCluster: mmmctl @NAME, --cluster NAME), "" for the
+	// default cluster. A named cluster's runtime paths default to its
+	// own (DefaultRuntimePaths), and keepalived.conf rendered from it
+	// passes --cluster NAME to mmm-check and mmm-notify.
+	Cluster string
+
 	This             string // the local host's name (`this`); "" when not set
 	Debug            bool
 	ActiveMasterRole string
