@@ -21,6 +21,7 @@ const (
 // options is the parsed command line.
 type options struct {
 	config  string
+	cluster string // --cluster NAME: config is its file, loaded by name
 	host    string
 	timeout time.Duration
 	checks  []string
@@ -44,7 +45,7 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 		names = append(names, rest[0])
 		args = rest[1:]
 	}
-	o := options{config: f.Config, host: f.Host, timeout: f.Timeout, checks: names, help: f.Help, version: f.Version}
+	o := options{config: f.Config, cluster: f.Cluster, host: f.Host, timeout: f.Timeout, checks: names, help: f.Help, version: f.Version}
 	if len(o.checks) == 0 {
 		o.checks = []string{defaultCheck}
 	}

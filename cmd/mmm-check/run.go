@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // build loads the configuration and builds the checks of the host.
 func build(o options) ([]checks.Check, string, error) {
-	cfg, err := config.Load(o.config)
+	cfg, err := config.LoadCluster(o.config, o.cluster)
 	if err != nil {
 		return nil, "", err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/mmm-keepalived/mmm-keepalived/checks/checkstest"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
 // writeConfig writes a two-master cluster whose db1 reaches MySQL as
@@ -241,4 +242,27 @@ func TestParseTimeout(t *testing.T) {
 			t.Errorf("timeout %v: budget %v, hard deadline %v", d, budget(d), hardDeadline(d))
 		}
 	}
+}
+
+// TestCluster: --cluster NAME checks with cluster NAME's file, found
+// next to the default one (a temporary directory here).
+func TestCluster(t *testing.T) {
+	tcp := checkstest.Start(t, checkstest.Options{Answers: answers})
+	dir := t.TempDir()
+	saved := config.DefaultPaths
+	config.DefaultPaths = []string{filepath.Join(dir, "mmm.conf")}
+	t.Cleanup(func() { config.DefaultPaths = saved })
+	c2 := filepath.Join(dir, "mmm_c2.conf")
+	src, err := os.ReadFile(writeConfig(t, "this db1", append(monitor, fmt.Sprintf("mysql_port %d", tcp.Port()))...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c2, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runArgs("--cluster", "c2").expect(t, exitHealthy, "db1 mysql: OK\n")
+	runArgs("--cluster", "c2", "--host", "db1", "mysql").expect(t, exitHealthy, "db1 mysql: OK\n")
+	runArgs("--cluster", "c3").expect(t, exitUsage, "", filepath.Join(dir, "mmm_c3.conf"), "no such file")
+	runArgs("--cluster", "c 2").expect(t, exitUsage, "", `cluster name "c 2"`)
+	runArgs("--cluster", "c2", "--config", c2).expect(t, exitUsage, "", "--config and --cluster both name the configuration")
 }

@@ -5,7 +5,7 @@ const usage = `mmm-check: is this host's MySQL healthy? keepalived's vrrp_script
 mmm-keepalived, running MySQL-MMM's checks.
 
 Usage:
-  mmm-check [--config FILE] [--host NAME] [--timeout DURATION] [CHECK...]
+  mmm-check [--config FILE | --cluster NAME] [--host NAME] [--timeout DURATION] [CHECK...]
 
 Checks (default: mysql):
   mysql        connect and run SELECT NOW()
@@ -22,6 +22,10 @@ Checks (default: mysql):
 Options:
   --config FILE       cluster configuration (default /etc/mmm-keepalived/mmm.conf,
                       else /etc/mysql-mmm/mmm_agent.conf)
+  --cluster NAME      the configuration of cluster NAME (mmmctl @NAME):
+                      /etc/mmm-keepalived/mmm_NAME.conf, else
+                      /etc/mysql-mmm/mmm_agent_NAME.conf, with NAME's own
+                      default runtime paths; not with --config
   --host NAME         the host section to check (default: the file's "this")
   --timeout DURATION  answer within this, e.g. 800ms or 0.8 (default 800ms);
                       each check also keeps its own <check> timeout
@@ -48,6 +52,7 @@ Examples:
   mmm-check --config /etc/mysql-mmm/mmm_agent.conf --host db1 --timeout 800ms
   mmm-check rep_threads rep_backlog          # as "this" in the default file
   mmm-check --config /etc/mysql-mmm/mmm_common.conf --host db2 ping mysql
+  mmm-check --cluster c2 --host db5          # /etc/mmm-keepalived/mmm_c2.conf
 
 In keepalived.conf (mmm-keepalived renders it):
   vrrp_script mmm_check {

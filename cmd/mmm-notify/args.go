@@ -22,6 +22,7 @@ const (
 // options is the parsed command line.
 type options struct {
 	config     string
+	cluster    string // --cluster NAME: config is its file, loaded by name
 	host       string
 	timeout    time.Duration
 	transition keepalived.Transition
@@ -38,7 +39,7 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	if err != nil {
 		return options{}, err
 	}
-	o := options{config: f.Config, host: f.Host, timeout: f.Timeout, help: f.Help, version: f.Version}
+	o := options{config: f.Config, cluster: f.Cluster, host: f.Host, timeout: f.Timeout, help: f.Help, version: f.Version}
 	if o.help || o.version {
 		return o, nil
 	}

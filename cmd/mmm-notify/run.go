@@ -84,7 +84,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, logs 
 
 // build loads the configuration and the handler of the host.
 func build(o options, budget time.Duration) (*config.Config, string, *notify.Handler, error) {
-	cfg, err := config.Load(o.config)
+	cfg, err := config.LoadCluster(o.config, o.cluster)
 	if err != nil {
 		return nil, "", nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api/apitest"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
 )
 
@@ -284,4 +285,36 @@ func TestRunUsage(t *testing.T) {
 		t.Errorf("exit %d, stdout %q", code, out.String())
 	}
 	oneLineOn(t, "stderr", errOut.String(), "mmm-notify: usage: ")
+}
+
+// TestCluster: --cluster NAME reads cluster NAME's file, found next to
+// the default one (a temporary directory here).
+func TestCluster(t *testing.T) {
+	dir := t.TempDir()
+	saved := config.DefaultPaths
+	config.DefaultPaths = []string{filepath.Join(dir, "mmm.conf")}
+	t.Cleanup(func() { config.DefaultPaths = saved })
+	if err := os.Rename(writeConfig(t, dir, "198.18.0.100", ""), filepath.Join(dir, "mmm_c2.conf")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		// db3 is in c2's file, and not a writer: the file was read.
+		{"read", []string{"--cluster", "c2", "--host", "db3"}, "host db3 is not in the writer role writer (db1, db2)"},
+		{"absent", []string{"--cluster", "c3", "--host", "db1"}, filepath.Join(dir, "mmm_c3.conf") + `: cannot read`},
+		{"bad name", []string{"--cluster", "c.3"}, `mmm-notify: usage: --cluster: cluster name "c.3"`},
+		{"with --config", []string{"--config", filepath.Join(dir, "mmm_c2.conf"), "--cluster", "c2"},
+			"mmm-notify: usage: --config and --cluster both name the configuration: give one"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := call(t, nil, append(tt.args, "INSTANCE", "mmm_writer", "FAULT", "150")...)
+			if code != exitUsage || out != "" || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q", code, out, errOut, exitUsage, tt.want)
+			}
+			oneLineOn(t, "stderr", errOut, "mmm-notify: ")
+		})
+	}
 }

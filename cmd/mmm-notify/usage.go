@@ -7,7 +7,7 @@ every client connection killed, verified), without needing the coordinator;
 it reports every transition to the local coordinator; it never opens writes.
 
 Usage:
-  mmm-notify [--config FILE] [--host NAME] [--timeout DURATION] TYPE NAME STATE PRIORITY
+  mmm-notify [--config FILE | --cluster NAME] [--host NAME] [--timeout DURATION] TYPE NAME STATE PRIORITY
 
 keepalived calls it (mmm-keepalived renders this line into keepalived.conf):
   vrrp_instance mmm_writer {
@@ -38,6 +38,10 @@ the fence, best effort: a coordinator that is down changes nothing.
 Options:
   --config FILE       cluster configuration (default /etc/mmm-keepalived/mmm.conf,
                       else /etc/mysql-mmm/mmm_agent.conf)
+  --cluster NAME      the configuration of cluster NAME (mmmctl @NAME):
+                      /etc/mmm-keepalived/mmm_NAME.conf, else
+                      /etc/mysql-mmm/mmm_agent_NAME.conf, with NAME's own
+                      default runtime paths; not with --config
   --host NAME         this host (default: the file's "this")
   --timeout DURATION  everything is done within this, e.g. 2s or 0.8 (default
                       2s); a STOP gets at most 800ms, because keepalived kills

@@ -1,6 +1,6 @@
 // Package hook is the command line that keepalived's two hooks share:
-// mmm-check (vrrp_script) and mmm-notify (notify). Both take --config,
-// --host, --timeout, -h/--help and --version, both must answer within
+// mmm-check (vrrp_script) and mmm-notify (notify). Both take --config or
+// --cluster, --host, --timeout, -h/--help and --version, both must answer within
 // their --timeout, and both print one line that keepalived's log keeps.
 // What follows the flags differs in substance and stays in each command:
 // check names, in any order with the flags, for mmm-check; keepalived's
@@ -24,7 +24,8 @@ var ErrUsage = errors.New("usage")
 
 // Flags are the flags both hooks take, as parsed so far.
 type Flags struct {
-	Config  string        // --config FILE (default config.DefaultPath())
+	Config  string        // --config FILE (default config.DefaultPath()); --cluster NAME's file
+	Cluster string        // --cluster NAME: config.ClusterPath(NAME), loaded by name
 	Host    string        // --host NAME; "" = the configuration's `this`
 	Timeout time.Duration // --timeout DURATION
 	Help    bool          // -h, --help
@@ -43,6 +44,7 @@ func NewFlags(name string, timeout time.Duration, example string, errOut io.Writ
 	fs.SetOutput(errOut)
 	fs.Usage = func() {}
 	fs.StringVar(&f.Config, "config", config.DefaultPath(), "")
+	fs.StringVar(&f.Cluster, "cluster", "", "")
 	fs.StringVar(&f.Host, "host", "", "")
 	fs.Func("timeout", "", func(s string) error {
 		d, err := ParseTimeout(s, example)
@@ -59,12 +61,35 @@ func NewFlags(name string, timeout time.Duration, example string, errOut io.Writ
 // Parse reads the flags at the head of args and returns the arguments
 // from the first non-flag on. It may be called again on what follows
 // that argument. Its errors wrap ErrUsage and are one line: the flag
-// package's message without its usage dump.
+// package's message without its usage dump. --cluster NAME sets Config
+// to the cluster's file; with --config as well, or a bad name, it is an
+// error.
 func (f *Flags) Parse(args []string) ([]string, error) {
 	if err := f.fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrUsage, strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0]))
 	}
+	if err := f.cluster(); err != nil {
+		return nil, err
+	}
 	return f.fs.Args(), nil
+}
+
+// cluster points Config at --cluster's file.
+func (f *Flags) cluster() error {
+	if f.Cluster == "" {
+		return nil
+	}
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "config" })
+	if given {
+		return fmt.Errorf("%w: --config and --cluster both name the configuration: give one", ErrUsage)
+	}
+	path, err := config.ClusterPath(f.Cluster)
+	if err != nil {
+		return fmt.Errorf("%w: --cluster: %w", ErrUsage, err)
+	}
+	f.Config = path
+	return nil
 }
 
 // ParseTimeout reads a Go duration (800ms) or seconds as in MMM's

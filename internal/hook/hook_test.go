@@ -3,7 +3,9 @@ package hook
 import (
 	"errors"
 	"io"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +80,50 @@ func TestDeadlines(t *testing.T) {
 	}
 	if got := OneLine(errors.New("a.conf:1: x\n  a.conf:2: y\n")); got != "a.conf:1: x; a.conf:2: y;" {
 		t.Errorf("OneLine = %q", got)
+	}
+}
+
+// TestCluster: --cluster NAME reads config.ClusterPath(NAME); with
+// --config, or with a name that cannot be a file name, it is a usage
+// error.
+func TestCluster(t *testing.T) {
+	saved := config.DefaultPaths
+	dir := t.TempDir()
+	config.DefaultPaths = []string{filepath.Join(dir, "mmm.conf")}
+	t.Cleanup(func() { config.DefaultPaths = saved })
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		config  string
+		cluster string
+		wantErr string
+	}{
+		{name: "default", config: filepath.Join(dir, "mmm.conf")},
+		{name: "--cluster", args: []string{"--cluster", "c2", "--host", "db1"}, config: filepath.Join(dir, "mmm_c2.conf"), cluster: "c2"},
+		{name: "--config", args: []string{"--config", "/x.conf"}, config: "/x.conf"},
+		{name: "both", args: []string{"--config", "/x.conf", "--cluster", "c2"},
+			wantErr: "usage: --config and --cluster both name the configuration: give one"},
+		{name: "bad name", args: []string{"--cluster", "c2/../c3"},
+			wantErr: `usage: --cluster: cluster name "c2/../c3": want letters, digits, '-' and '_'`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := NewFlags("hook", time.Second, "1s", io.Discard)
+			_, err := f.Parse(tt.args)
+			if tt.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || !errors.Is(err, ErrUsage) {
+					t.Fatalf("Parse(%q) = %v, want %q… (ErrUsage)", tt.args, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || f.Config != tt.config || f.Cluster != tt.cluster {
+				t.Errorf("Parse(%q): %v, config %q, cluster %q; want %q, %q", tt.args, err, f.Config, f.Cluster, tt.config, tt.cluster)
+			}
+		})
+	}
+	// mmm-check parses again after each check name: --cluster still holds.
+	f := NewFlags("hook", time.Second, "1s", io.Discard)
+	rest, _ := f.Parse([]string{"--cluster", "c2", "mysql", "--host", "db1"})
+	if _, err := f.Parse(rest[1:]); err != nil || f.Config != filepath.Join(dir, "mmm_c2.conf") {
+		t.Errorf("second Parse: %v, config %q", err, f.Config)
 	}
 }
