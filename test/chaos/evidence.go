@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
@@ -36,26 +35,9 @@ func (c *campaign) evidence(ctx context.Context, f Fault, fr FaultResult) string
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d fault %s target %s held %.1fs\nreason: %s\n\n%s\n\nhistory (tail):\n%s\n", c.o.Seed, f, fr.Target, fr.HeldS, fr.Reason, show, hist)
-	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	if st, err := c.l.Status(sctx); err == nil {
-		b.WriteString("\nlab status:\n" + st.String())
-	}
 	_ = os.WriteFile(filepath.Join(dir, "state.txt"), []byte(b.String()), 0o644)
-	for _, h := range lab.DBHosts() {
-		for _, name := range []string{"coordinator.log", "keepalived.log"} {
-			if data, err := os.ReadFile(filepath.Join(c.l.StateDir(), h.Name, name)); err == nil {
-				_ = os.WriteFile(filepath.Join(dir, h.Name+"-"+name), data, 0o644)
-			}
-		}
-		if s, err := c.l.Server(h.Name); err == nil {
-			if data, err := os.ReadFile(s.ErrLog); err == nil {
-				_ = os.WriteFile(filepath.Join(dir, h.Name+"-mysqld.err"), data, 0o644)
-			}
-		}
-	}
-	if data, err := os.ReadFile(c.l.NotifyLogPath()); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "mmm-notify.log"), data, 0o644)
+	if err := c.l.KeepLogs(ctx, dir); err != nil {
+		c.log.Warn("evidence", "err", err)
 	}
 	fmt.Fprintf(c.o.Progress, "--- evidence kept in %s\n", dir)
 	return dir

@@ -8,13 +8,9 @@
 package chaos
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -35,31 +31,6 @@ func TestMain(m *testing.M) {
 		Name: "test/integration/chaos", Prefix: prefix,
 		Build:   []string{"cmd/mmm-check", "cmd/mmm-notify", "cmd/mmm-coordinator"},
 		Require: []string{"keepalived"}, Components: []string{"coordinator", "keepalived"},
-		LogLevel: slog.LevelWarn, OnFailure: keepLogs,
+		LogLevel: slog.LevelWarn, OnFailure: func(l *lab.Lab) { l.ReportFailure(os.Stderr, "test/integration/chaos", 6000) },
 	}, &theLab))
-}
-
-// keepLogs copies the daemons' logs to a directory under the system's
-// temporary directory before the lab goes down, and names it.
-func keepLogs(l *lab.Lab) {
-	keep, err := os.MkdirTemp("", prefix+"-logs-")
-	if err != nil {
-		return
-	}
-	for _, h := range lab.DBHosts() {
-		for _, name := range []string{"coordinator.log", "keepalived.log"} {
-			if b, err := os.ReadFile(filepath.Join(l.StateDir(), h.Name, name)); err == nil {
-				_ = os.WriteFile(filepath.Join(keep, h.Name+"-"+name), b, 0o644)
-			}
-		}
-	}
-	if b, err := os.ReadFile(l.NotifyLogPath()); err == nil {
-		_ = os.WriteFile(filepath.Join(keep, "mmm-notify.log"), b, 0o644)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if st, err := l.Status(ctx); err == nil {
-		fmt.Fprintf(os.Stderr, "--- lab status ---\n%s\n", st)
-	}
-	fmt.Fprintf(os.Stderr, "test/integration/chaos: the daemons' logs are in %s\n", keep)
 }

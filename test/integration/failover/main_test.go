@@ -13,11 +13,8 @@
 package failover
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -37,45 +34,9 @@ func TestMain(m *testing.M) {
 		Name: "test/integration/failover", Prefix: prefix,
 		Build:   []string{"cmd/mmm-check", "cmd/mmm-notify", "cmd/mmm-coordinator"},
 		Require: []string{"keepalived"}, Components: []string{"coordinator", "keepalived"},
-		LogLevel: slog.LevelWarn, OnFailure: dumpLogs,
+		LogLevel: slog.LevelWarn, OnFailure: func(l *lab.Lab) { l.ReportFailure(os.Stderr, "test/integration/failover", 6000) },
 		// The seed's users have short semisync timeouts in my.cnf; the
 		// coordinator must not depend on a long one (TestCutOffWriter).
 		SemisyncTimeout: 500 * time.Millisecond,
 	}, &theLab))
-}
-
-// dumpLogs prints the tail of every coordinator's log and the lab's
-// status after a failure, and keeps the whole logs in a directory under
-// the system's temporary directory (named in the output).
-func dumpLogs(l *lab.Lab) {
-	keep, _ := os.MkdirTemp("", "mmme-logs-")
-	for _, h := range lab.DBHosts() {
-		for _, name := range []string{"coordinator.log", "keepalived.log"} {
-			b, err := os.ReadFile(filepath.Join(l.StateDir(), h.Name, name))
-			if err != nil {
-				continue
-			}
-			if keep != "" {
-				_ = os.WriteFile(filepath.Join(keep, h.Name+"-"+name), b, 0o644)
-			}
-			if name != "coordinator.log" {
-				continue
-			}
-			if len(b) > 6000 {
-				b = b[len(b)-6000:]
-			}
-			fmt.Fprintf(os.Stderr, "--- %s %s (tail) ---\n%s\n", h.Name, name, b)
-		}
-	}
-	if b, err := os.ReadFile(l.NotifyLogPath()); err == nil && keep != "" {
-		_ = os.WriteFile(filepath.Join(keep, "mmm-notify.log"), b, 0o644)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if st, err := l.Status(ctx); err == nil {
-		fmt.Fprintf(os.Stderr, "--- lab status ---\n%s\n", st)
-	}
-	if keep != "" {
-		fmt.Fprintf(os.Stderr, "test/integration/failover: the whole logs are in %s\n", keep)
-	}
 }

@@ -14,7 +14,6 @@
 package mmmctl
 
 import (
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -33,23 +32,9 @@ func TestMain(m *testing.M) {
 		Name: "test/integration/mmmctl", Prefix: prefix,
 		Build:   []string{"cmd/mmm-check", "cmd/mmm-notify", "cmd/mmm-coordinator", "cmd/mmmctl"},
 		Require: []string{"keepalived"}, Components: []string{"coordinator", "keepalived"},
-		LogLevel: slog.LevelWarn, OnFailure: dumpLogs,
+		LogLevel: slog.LevelWarn, OnFailure: func(l *lab.Lab) { l.ReportFailure(os.Stderr, "test/integration/mmmctl", 6000) },
 	}, &theLab))
 }
 
 // mmmctlBin is the binary under test.
 func mmmctlBin() string { return filepath.Join(theLab.BinDir(), "mmmctl") }
-
-// dumpLogs prints the tail of every coordinator's log after a failure.
-func dumpLogs(l *lab.Lab) {
-	for _, h := range lab.DBHosts() {
-		b, err := os.ReadFile(filepath.Join(l.StateDir(), h.Name, "coordinator.log"))
-		if err != nil {
-			continue
-		}
-		if len(b) > 8000 {
-			b = b[len(b)-8000:]
-		}
-		fmt.Fprintf(os.Stderr, "--- %s coordinator.log (tail) ---\n%s\n", h.Name, b)
-	}
-}

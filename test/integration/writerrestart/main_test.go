@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -35,7 +34,7 @@ func TestMain(m *testing.M) {
 	os.Exit(lab.RunSuite(m, lab.Suite{
 		Name: "test/integration/writerrestart", Prefix: prefix,
 		Build:   []string{"cmd/mmm-check", "cmd/mmm-notify", "cmd/mmm-coordinator"},
-		Require: []string{"keepalived"}, LogLevel: slog.LevelWarn, Setup: setup, OnFailure: dumpLogs,
+		Require: []string{"keepalived"}, LogLevel: slog.LevelWarn, Setup: setup, OnFailure: func(l *lab.Lab) { l.ReportFailure(os.Stderr, "test/integration/writerrestart", 6000) },
 	}, &theLab))
 }
 
@@ -55,23 +54,4 @@ func setup(ctx context.Context, l *lab.Lab) error {
 	}
 	return w.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+lab.AppDatabase+".t (id BIGINT AUTO_INCREMENT PRIMARY KEY, "+
 		"host VARCHAR(64) NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))")
-}
-
-// dumpLogs prints the tail of every coordinator's log and of mmm-notify's
-// after a failure.
-func dumpLogs(l *lab.Lab) {
-	paths := []string{l.NotifyLogPath()}
-	for _, h := range lab.DBHosts() {
-		paths = append(paths, filepath.Join(l.StateDir(), h.Name, "coordinator.log"))
-	}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		if len(b) > 6000 {
-			b = b[len(b)-6000:]
-		}
-		fmt.Fprintf(os.Stderr, "---- %s (tail of %d bytes)\n%s\n", p, len(b), b)
-	}
 }
