@@ -41,6 +41,19 @@ func (e *ConnectError) Error() string {
 
 func (e *ConnectError) Unwrap() error { return e.Err }
 
+// IsConnectError reports whether err says that no connection to the
+// server could be had or kept, rather than that a statement failed: a
+// *ConnectError (connect or login failed), a network error (a net.Error:
+// dialling, reading or writing the socket, or a deadline that ended it),
+// or the driver's invalid connection (the socket closed under a
+// statement). The checks, the coordinator's inspection and its
+// connection pools all judge connections by it.
+func IsConnectError(err error) bool {
+	var ce *ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, mysql.ErrInvalidConn)
+}
+
 // timedOut reports whether err is a deadline: the context's, a socket
 // deadline, or a connection the driver closed because ctx expired.
 func timedOut(ctx context.Context, err error) bool {

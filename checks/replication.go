@@ -23,16 +23,11 @@ func replicaError(ctx context.Context, err error, user string) (Status, string) 
 		return StatusUnknown, "Error occurred: check cancelled"
 	case errors.Is(err, dbctl.ErrNotReplica):
 		return StatusFailed, "Replication is not set up"
-	case errors.Is(err, dbctl.ErrAccessDenied) && !isConnectError(err):
+	case errors.Is(err, dbctl.ErrAccessDenied) && !IsConnectError(err):
 		return StatusFailed, fmt.Sprintf("The monitor user '%s' doesn't have the required REPLICATION CLIENT privilege "+
 			"(SLAVE MONITOR on MariaDB 10.5+)! %s", user, serverError(err))
 	}
 	return queryError(ctx, err)
-}
-
-func isConnectError(err error) bool {
-	var ce *ConnectError
-	return errors.As(err, &ce)
 }
 
 // threads renders both thread states as SHOW SLAVE STATUS shows them.

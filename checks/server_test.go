@@ -147,7 +147,7 @@ func TestServerRefused(t *testing.T) {
 	}
 	// A configuration the driver rejects is a connect error too.
 	bad := NewServer(&mysql.Config{Net: "tcp", Addr: "127.0.0.1:1", User: "u", Params: map[string]string{"x": "y"}, TLSConfig: "nonexistent"})
-	if err := bad.Now(t.Context()); !isConnectError(err) {
+	if err := bad.Now(t.Context()); !errors.As(err, new(*ConnectError)) {
 		t.Errorf("a bad driver configuration: %v, want a connect error", err)
 	}
 }
@@ -162,7 +162,7 @@ func TestServerNoDeadlineStillBounded(t *testing.T) {
 	go func() { done <- s.Now(ctx) }()
 	select {
 	case err := <-done:
-		if !isConnectError(err) {
+		if !errors.As(err, new(*ConnectError)) {
 			t.Errorf("Now: %v, want a connect error", err)
 		}
 	case <-time.After(DefaultTimeout + 5*time.Second):

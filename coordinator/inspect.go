@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/mmm-keepalived/mmm-keepalived/checks"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
@@ -45,7 +46,7 @@ func (s *SQLInspector) Inspect(ctx context.Context, host string) (Inspection, er
 		return Inspection{Obs: api.HostObs{Host: host, Observed: time.Now(), LastError: err.Error()}}, err
 	}
 	in, err := s.reads.read(ctx, s.cfg, host, srv)
-	if err != nil && (ctx.Err() != nil || isConnError(err)) {
+	if err != nil && (ctx.Err() != nil || checks.IsConnectError(err)) {
 		s.drop(host)
 	}
 	return in, err
@@ -116,9 +117,4 @@ func (s *SQLInspector) Close() error {
 		delete(s.servers, h)
 	}
 	return errors.Join(errs...)
-}
-
-func isConnError(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, mysql.ErrInvalidConn)
 }

@@ -61,7 +61,7 @@ func (x *inspection) read(ctx context.Context, cfg *config.Config, host string, 
 	case errors.Is(err, dbctl.ErrNotReplica):
 		none := ""
 		in.Follows = &none
-	case isConnectError(err):
+	case checks.IsConnectError(err):
 		in.Obs.Reachable, in.Obs.LastError = false, err.Error()
 		return in, err
 	case err != nil:
@@ -135,10 +135,4 @@ func (x *inspection) semisync(ctx context.Context, host string, now time.Time, r
 	x.semi[host] = s
 	x.mu.Unlock()
 	return s, true
-}
-
-// isConnectError: the inspection could not connect or log in at all.
-func isConnectError(err error) bool {
-	var ce *checks.ConnectError
-	return errors.As(err, &ce) || isConnError(err)
 }
