@@ -17,6 +17,7 @@ var errUsage = errors.New("usage")
 // options is the parsed command line.
 type options struct {
 	config    string
+	cluster   string // --cluster NAME: config is its file, loaded by name
 	host      string // "this" = the configuration's `this`
 	witness   bool
 	logFormat string // text | json
@@ -32,6 +33,7 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	fs.SetOutput(errOut)
 	fs.Usage = func() {}
 	fs.StringVar(&o.config, "config", config.DefaultPath(), "")
+	fs.StringVar(&o.cluster, "cluster", "", "")
 	fs.StringVar(&o.host, "host", "this", "")
 	fs.BoolVar(&o.witness, "witness", false, "")
 	fs.StringVar(&o.logFormat, "log-format", "text", "")
@@ -49,6 +51,18 @@ func parseArgs(args []string, errOut io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if o.cluster != "" {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "config" })
+		if given {
+			return o, fmt.Errorf("%w: --config and --cluster both name the configuration: give one", errUsage)
+		}
+		path, err := config.ClusterPath(o.cluster)
+		if err != nil {
+			return o, fmt.Errorf("%w: --cluster: %w", errUsage, err)
+		}
+		o.config = path
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, fmt.Errorf("%w: --log-format %q: want text or json", errUsage, o.logFormat)
@@ -80,6 +94,13 @@ executes the actions; every member writes its own keepalived track_file
 Flags:
   --config FILE           cluster configuration (default /etc/mmm-keepalived/mmm.conf,
                           else /etc/mysql-mmm/mmm_agent.conf)
+  --cluster NAME          the configuration of cluster NAME (mmmctl @NAME):
+                          /etc/mmm-keepalived/mmm_NAME.conf, else
+                          /etc/mysql-mmm/mmm_agent_NAME.conf; api_socket,
+                          data_dir, track_file and notify_fifo default to
+                          NAME's own paths (/run/mmm-keepalived/mmm_NAME.sock,
+                          /var/lib/mmm-keepalived-NAME, ...). Not with
+                          --config. The unit mmm-coordinator@NAME runs it.
   --host NAME             this host's name (default: the configuration's "this")
   --witness               no MySQL, no VIPs, no track file: a raft vote only
   --log-format text|json  log format on stderr (default text)

@@ -47,7 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	level := new(slog.LevelVar)
 	log := newLogger(o.logFormat, level, stderr)
-	cfg, err := config.Load(o.config)
+	cfg, err := config.LoadCluster(o.config, o.cluster)
 	if err != nil {
 		log.Error("configuration", "err", err)
 		return exitUsage
@@ -186,7 +186,7 @@ func mainLoop(ctx context.Context, o options, c *coordinator.Coordinator, prober
 // level, the check timings and the checks' settings, the API token.
 // Hosts, roles, addresses and raft settings need a restart.
 func reload(o options, c *coordinator.Coordinator, prober *coordinator.CheckProber, srv *api.Server, level *slog.LevelVar, log *slog.Logger) {
-	cfg, err := config.Load(o.config)
+	cfg, err := config.LoadCluster(o.config, o.cluster)
 	if err != nil {
 		log.Error("SIGHUP: configuration not reloaded", "err", err)
 		return

@@ -146,3 +146,51 @@ func TestServeThreeNodes(t *testing.T) {
 		t.Errorf("mode through %s's socket: %+v, %v", follower, rep, err)
 	}
 }
+
+// TestCluster: --cluster NAME runs with cluster NAME's file (found next
+// to the default one, a temporary directory here); with --config, or a
+// bad name, it is a usage error.
+func TestCluster(t *testing.T) {
+	dir := t.TempDir()
+	saved := config.DefaultPaths
+	config.DefaultPaths = []string{filepath.Join(dir, "mmm.conf"), filepath.Join(dir, "mmm_agent.conf")}
+	t.Cleanup(func() { config.DefaultPaths = saved })
+	c2 := filepath.Join(dir, "mmm_c2.conf")
+	for _, tt := range []struct {
+		args            []string
+		config, cluster string
+		err             string
+	}{
+		{args: nil, config: filepath.Join(dir, "mmm.conf")},
+		{args: []string{"--cluster", "c2"}, config: c2, cluster: "c2"},
+		{args: []string{"--cluster=prod-eu_1", "--host", "db1"}, config: filepath.Join(dir, "mmm_prod-eu_1.conf"), cluster: "prod-eu_1"},
+		{args: []string{"--cluster", "c2", "--config", c2}, err: "usage: --config and --cluster both name the configuration: give one"},
+		{args: []string{"--cluster", "../c2"}, err: `usage: --cluster: cluster name "../c2": want letters, digits, '-' and '_'`},
+	} {
+		o, err := parseArgs(tt.args, io.Discard)
+		switch {
+		case tt.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.err)):
+			t.Errorf("%q: err %v, want %q…", tt.args, err, tt.err)
+		case tt.err == "" && (err != nil || o.config != tt.config || o.cluster != tt.cluster):
+			t.Errorf("%q: %v, config %q, cluster %q; want %q, %q", tt.args, err, o.config, o.cluster, tt.config, tt.cluster)
+		}
+	}
+
+	// The file read is c2's: its host list, in the error for an unknown host.
+	src := "active_master_role writer\n<host db5>\n  ip 192.0.2.5\n  mode master\n  peer db6\n</host>\n" +
+		"<host db6>\n  ip 192.0.2.6\n  mode master\n  peer db5\n</host>\n" +
+		"<role writer>\n  hosts db5, db6\n  ips 192.0.2.100\n  mode exclusive\n</role>\n"
+	if err := os.WriteFile(c2, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	if code := run([]string{"--cluster", "c2", "--host", "db1"}, io.Discard, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), `host \"db1\" is not in `+c2) {
+		t.Errorf("--cluster c2 --host db1: exit %d, %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"--cluster", "c3"}, io.Discard, &stderr); code != exitUsage ||
+		!strings.Contains(stderr.String(), filepath.Join(dir, "mmm_c3.conf")) {
+		t.Errorf("--cluster c3 (absent): exit %d, %s", code, stderr.String())
+	}
+}
