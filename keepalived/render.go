@@ -29,6 +29,7 @@ var confTemplate = template.Must(template.New("keepalived.conf").Parse(confText)
 // formatted for keepalived.
 type view struct {
 	Host, Role, Sources string
+	Cluster             string // "" = the default cluster
 	Fifo                string
 
 	ScriptName, CheckCommand       string
@@ -49,7 +50,9 @@ type view struct {
 //
 // The result names absolute paths only (mmm-check, mmm-notify, the track
 // file, the fifo, the configuration files it was rendered from), so it
-// must be rendered with the same paths the host uses. Its only secret is
+// must be rendered with the same paths the host uses. mmm-check and
+// mmm-notify get --config FILE, or --cluster NAME when the configuration
+// was loaded by name (config.LoadCluster: Config.Cluster). Its only secret is
 // auth_pass (VRRPv2 authentication): write the file 0600, owned by root,
 // when that is set. keepalived -t accepts it (see the tests); keepalived
 // additionally needs the track file's directory to exist when it starts.
@@ -105,6 +108,7 @@ func newView(cfg *config.Config, name string) (*view, error) {
 		v.UnicastSrc, v.UnicastPeers = c.unicast(role)
 	}
 	v.Sources = strings.Join(cfg.Files, ", ")
+	v.Cluster = cfg.Cluster
 
 	// The scripts get the configuration and the host explicitly, so that
 	// they never depend on `this` or on their own defaults.

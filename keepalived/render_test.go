@@ -79,6 +79,18 @@ var goldenCases = []goldenCase{
 		c.Keepalived.GarpMasterRpt = 1
 		c.Keepalived.NotifyFifo = "" // no fifo: the line disappears
 	}},
+	// Loaded by name (mmmctl @c2): the hooks get --cluster c2, which
+	// finds the same file and the same runtime paths.
+	{name: "cluster-c2-db1", host: "db1", edit: func(c *config.Config) {
+		c.Cluster = "c2"
+		c.Files = []string{"/etc/mmm-keepalived/mmm_c2.conf"}
+		paths := config.DefaultRuntimePaths("c2")
+		for _, h := range c.Hosts {
+			h.TrackFile = paths.TrackFile
+		}
+		c.Keepalived.NotifyFifo = paths.NotifyFifo
+		c.Keepalived.VirtualRouterID = 52
+	}},
 }
 
 func (g goldenCase) config() *config.Config {
@@ -226,6 +238,8 @@ func TestRenderErrors(t *testing.T) {
 			[]string{"keepalived: <role writer> ips is empty: the writer role needs a VIP"}, ErrMissing},
 		{"relative configuration file", "db1", func(c *config.Config) { c.Files = []string{"mmm_agent.conf"} },
 			[]string{`keepalived: configuration file "mmm_agent.conf" is not an absolute path without spaces or quotes: mmm-check and mmm-notify are given it`}, ErrInvalid},
+		{"cluster name that is no file name", "db1", func(c *config.Config) { c.Cluster = `c2 "x"` },
+			[]string{`keepalived: cluster name "c2 \"x\"" is not one word keepalived can read`}, ErrInvalid},
 		{"every problem at once", "db1", func(c *config.Config) {
 			c.Keepalived.VirtualRouterID = 0
 			c.Hosts[0].Priority = 0

@@ -192,9 +192,17 @@ func (c *checker) fifo() string {
 	return c.path(ka.Where, "keepalived", "notify_fifo", ka.NotifyFifo, true)
 }
 
-// scriptArgs are the arguments mmm-check and mmm-notify get: the main
-// configuration file (when known) and the host.
+// scriptArgs are the arguments mmm-check and mmm-notify get: the
+// cluster's name when the configuration was loaded by name (--cluster
+// NAME finds the same file and the same runtime paths), else the main
+// configuration file (when known); and the host.
 func (c *checker) scriptArgs(host string) string {
+	if name := c.cfg.Cluster; name != "" {
+		if config.CheckClusterName(name) != nil || !safeWord.MatchString(name) {
+			c.errs = append(c.errs, errorf(ErrInvalid, "keepalived: cluster name %q is not one word keepalived can read", name))
+		}
+		return " --cluster " + name + " --host " + host
+	}
 	if len(c.cfg.Files) == 0 {
 		return " --host " + host
 	}
