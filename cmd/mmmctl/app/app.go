@@ -50,7 +50,8 @@ const exitCodesHelp = `Exit codes:
    7  unavailable: no raft leader, leader unreachable, or timeout; show,
       status and checks answered by a node without a leader (the state is
       printed, but may be stale: --allow-stale exits 0)
-   8  the configuration does not load, validate or render`
+   8  the configuration does not load, validate or render
+   9  doctor found an error: a failover would not be safe`
 
 // New returns mmmctl's command tree. Its Writer and ErrWriter may be
 // replaced (tests); it never calls os.Exit.
@@ -107,7 +108,7 @@ func commands() []*cli.Command {
 	var cmds []*cli.Command
 	cmds = append(cmds, mmmCommands()...)
 	cmds = append(cmds, clusterCommands()...)
-	cmds = append(cmds, configCommand(), keepalivedCommand(), completionCommand())
+	cmds = append(cmds, configCommand(), keepalivedCommand(), doctorCommand(), completionCommand())
 	return cmds
 }
 

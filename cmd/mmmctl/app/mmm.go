@@ -219,6 +219,7 @@ var moreHelp = [][2]string{
 	{"history [--limit <n>]", "show transitions and actions with their outcome"},
 	{"config check <file>", "validate a configuration, print it without secrets"},
 	{"keepalived render --host <h>", "print keepalived.conf for host <h>"},
+	{"doctor [--local] [--writer <h>]", "preflight: what a safe failover needs, with fixes"},
 	{"completion bash", "print the bash completion script"},
 }
 
