@@ -31,9 +31,9 @@ func (s *step) desiredReaders(host string) []netip.Addr {
 
 // emitActions turns the difference between what the runtime was last
 // told (HostStatus.Applied) and the new assignment into actions, in this
-// order: demote the old writer (W20: VIP first, then fence), kill hosts
+// order: demote the old writer (VIP first, then fence), kill hosts
 // that could not be told, remove reader VIPs, catch up and promote the
-// new writer, add reader VIPs, then repair replication (W8: replicas are
+// new writer, add reader VIPs, then repair replication (replicas are
 // repointed after the new writer is up). In PASSIVE nothing is emitted
 // and Applied is left alone, so leaving PASSIVE sends everything that
 // changed (MMM's cleanup_and_send_status).
@@ -235,7 +235,7 @@ func (s *step) catchUp(host, prev string) CatchUp {
 	return a
 }
 
-// replNeed is the replication repair a host needs (W9, W10): every host
+// replNeed is the replication repair a host needs: every host
 // that is up and not the active master must replicate from it with both
 // threads running; an ADMIN_OFFLINE host must not replicate (MMM stops
 // it). Hosts that are down are left alone.
@@ -271,14 +271,14 @@ func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
 // peer master is back (AWAITING_RECOVERY after a failover, or ONLINE
 // after a switchover) with verified replication from it, while the active
 // master's replication from that peer, still configured, is stopped —
-// Promote stopped it (W23), so that a returning old master's unshipped
+// Promote stopped it, so that a returning old master's unshipped
 // writes are never pulled in. Starting it again
 // restores MMM's master-master topology (there the active master's IO
 // thread reconnects by itself when the peer returns), without which
 // set_online of the peer would wait forever for its peer's replication
 // checks. The runtime checks the peer for errant transactions before it
 // starts it. Any other breakage of the active master's replication is
-// only reported (W30).
+// only reported.
 func (s *step) ringNeed(h *HostStatus) (kind, master string) {
 	hs := s.hostSpec(h.Name)
 	if h.RingStopped && h.Repl.Kind == replStart && h.ok(CheckRepThreads) {

@@ -57,7 +57,8 @@ func TestPending(t *testing.T) {
 	}
 }
 
-// TestReplNeed is the table of W9/W10 repairs.
+// TestReplNeed is the table of replication repairs: repaired, not only
+// repointed.
 func TestReplNeed(t *testing.T) {
 	tests := []struct {
 		name         string
@@ -82,7 +83,7 @@ func TestReplNeed(t *testing.T) {
 			st.Host("db1").RingStopped = true
 			failChecks(st, "db1", CheckRepThreads)
 		}, replStart, "db2"},
-		{"the active master, stopped by someone else: only reported (W30)", "db1", func(st *State) {
+		{"the active master, stopped by someone else: only reported", "db1", func(st *State) {
 			failChecks(st, "db1", CheckRepThreads)
 		}, "", ""},
 		{"the active master, its peer ONLINE but lagging", "db1", func(st *State) {
@@ -164,7 +165,7 @@ func TestObservationsBeforeStartAndInPassive(t *testing.T) {
 
 // TestRingStoppedLifecycle: a promotion with a previous writer marks the
 // ring stopped; the flag goes once the restart it asked for took effect,
-// so that a later stop by someone else is only reported (W30).
+// so that a later stop by someone else is only reported.
 func TestRingStoppedLifecycle(t *testing.T) {
 	m, now := steady(t, nil)
 	db1 := m.st.Host("db1")
@@ -182,7 +183,7 @@ func TestRingStoppedLifecycle(t *testing.T) {
 }
 
 // TestRingAfterBackToBackSwitchovers: after a switchover the new writer's
-// replication from the old one, which Promote stopped (W23), is started
+// replication from the old one, which Promote stopped, is started
 // again, also when the new writer was promoted while the restart of its
 // replication as the passive master was still unverified (two switchovers
 // in a row, the mmmctl lab suite). That older StartReplication is not the

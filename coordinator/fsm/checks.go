@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// store records a result in MMM's check status table (§3.3): the message
+// store records a result in MMM's check status table: the message
 // always, last_change only when the status flips.
 func (c *CheckStatus) store(ok bool, msg string, now time.Time) {
 	if !c.Known || c.OK != ok {
@@ -15,7 +15,7 @@ func (c *CheckStatus) store(ok bool, msg string, now time.Time) {
 }
 
 // Holds reports whether the trap already holds result r, so that a
-// probe with it changes nothing (§3.1; but a mysql OK refreshes LastOK).
+// probe with it changes nothing (MMM's trap; but a mysql OK refreshes LastOK).
 // An OK is held only over a stored OK: a state kept by an older version
 // may have the trap OK over a stored failure, which the next OK heals.
 func (c CheckStatus) Holds(r Result) bool {
@@ -30,8 +30,8 @@ func (c CheckStatus) Holds(r Result) bool {
 	return false
 }
 
-// probe runs MMM's failure trap for one result (§3.1). Before startup a
-// result is an initial check (§3.2): stored as it is, failures and
+// probe runs MMM's failure trap for one result. Before startup a
+// result is an initial check: stored as it is, failures and
 // UNKNOWNs as failed, no trap.
 func (s *step) probe(p Probe) {
 	h := s.host(p.Host)

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestTrap replays MMM's checker trap (§3.1) for one host×check: each
+// TestTrap replays MMM's checker trap for one host×check: each
 // result at a time offset, then the stored status and the log.
 func TestTrap(t *testing.T) {
 	type probe struct {

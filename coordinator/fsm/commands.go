@@ -28,7 +28,7 @@ var opNames = []string{"invalid", "set_online", "set_offline", "mode", "set_acti
 func (o Op) String() string { return enumName(opNames, uint8(o)) }
 
 // Command is an admin command. Force is `move_role --force` and our
-// `set_online --force` (skip the host's own replication check, W30).
+// `set_online --force` (skip the host's own replication check).
 type Command struct {
 	Op    Op
 	Host  string
@@ -91,7 +91,7 @@ func (c Command) String() string {
 	return c.Op.String()
 }
 
-// command executes an admin command with MMM's checks and replies (§7.2).
+// command executes an admin command with MMM's checks and replies.
 func (s *step) command(c Command) {
 	switch c.Op {
 	case OpSetOnline:
@@ -142,7 +142,7 @@ func (s *step) setOnline(host string, force bool) {
 		return
 	}
 	// The peer's replication stopped because its own promotion stopped it
-	// (RingStopped, W23: its threads do not run) is no reason to refuse:
+	// (RingStopped: its threads do not run) is no reason to refuse:
 	// the ring is restarted once this host is back; refusing would wait
 	// for ever. A peer that replicates but lags still refuses.
 	ringStopped := func(p *HostStatus) bool {

@@ -83,7 +83,7 @@ func TestCommandReplies(t *testing.T) {
 			failChecks(&m.st, "db2", CheckRepBacklog)
 		}, Command{Op: OpMoveRole, Force: true, Role: "writer", Host: "db2"},
 			false, "ERROR: Can't reach agent daemon on 'db2'! Can't move roles there!"},
-		{"move_role --force of an orphaned writer (W19)", func(m *Machine) {
+		{"move_role --force of an orphaned writer", func(m *Machine) {
 			m.st.Mode = 2 // MANUAL: the orphan stays, db1's agent is down
 			m.st.role("writer").IPs[0].Host = ""
 			m.st.Host("db1").Unreachable = true

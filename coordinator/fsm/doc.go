@@ -1,9 +1,8 @@
 // Package fsm is MySQL-MMM 2.2.1's monitor as a pure state machine: the
 // host states, the transition rules in MMM's order, the check trap,
 // flapping, exclusive and balanced roles, the admin commands and the
-// modes, reproduced from ../shared/mmm-semantics.md (cited as §n), with
-// MMM's weaknesses that are decisions fixed (cited as Wn, the numbers of
-// that document's §10 table).
+// modes, with the weaknesses of MMM that are decisions fixed (listed
+// below).
 //
 // # Shape
 //
@@ -15,7 +14,7 @@
 //	out := m.Step(now, fsm.Probe{…})      // any Input
 //	out.Events  // log lines with MMM's level and wording
 //	out.Actions // orders for the runtime, in execution order
-//	out.Reply   // the answer to a Command (MMM's exact texts, §7.2)
+//	out.Reply   // the answer to a Command (MMM's exact texts)
 //	data, _ := m.Marshal()                 // replicated by raft
 //	m2, _ := fsm.Restore(spec, data)       // decides exactly like m
 //
@@ -25,21 +24,21 @@
 // state whatever its predecessor finished. Show and ChecksReport render
 // `mmm_control show` and `checks` from a State.
 //
-// One Step is one pass of MMM's main loop (§1.3): store the input (a
-// probe result goes through the trap of §3.1), evaluate every host's
+// One Step is one pass of MMM's main loop: store the input (a
+// probe result goes through MMM's failure trap), evaluate every host's
 // transition rules in configuration order (rules.go, first match wins,
 // each rule named and tested alone), run the command, distribute roles
-// (orphans, preferences, balancing; §4.4), then emit actions. A fresh
+// (orphans, preferences, balancing), then emit actions. A fresh
 // machine only stores observations until a Start input runs the startup
-// decision (§5.5, startup.go) from them.
+// decision (startup.go) from them.
 //
 // # Actions
 //
 // Actions are idempotent orders (output.go). A writer handover is
 // CloseWriter and Fence of the old writer, then CatchUp, Promote and
 // OpenWriter of the new one; reader VIPs are removed everywhere before
-// any host adds one; replicas are repointed after the promotion (W8).
-// Replication is reconciled continuously (W9, W10): every host that is up
+// any host adds one; replicas are repointed after the promotion.
+// Replication is reconciled continuously: every host that is up
 // and not the active master must follow the active master with both
 // threads running (Repoint, StartReplication), an ADMIN_OFFLINE host must
 // not replicate (StopReplication); an unfinished repair is requested
@@ -47,7 +46,7 @@
 //
 // # Weaknesses fixed, and where
 //
-//   - W9, W10 — replication is repaired, not only repointed:
+//   - Replication is repaired, not only repointed:
 //     reconcileReplication (actions.go). A host becomes ONLINE — by the
 //     automatic rules, by REPLICATION_* → ONLINE on healthy replication,
 //     by set_online from AWAITING_RECOVERY, or as a startup winner of a
@@ -60,55 +59,55 @@
 //     the runtime commits with the refused action's outcome) makes
 //     replVerified false at once, before any check sees the stopped
 //     replication, and until a repair of that host succeeds.
-//   - W14 — MMM's flap semantics are kept as they are (fixed window
-//     anchored at the first failure, cleared only by set_online, §2.5);
-//     the window and the flag are now part of the replicated state.
-//   - W15 (the issue's W13) — a former writer never skips
-//     AWAITING_RECOVERY: rule hard-offline/former-writer sends a host
-//     that failed as active master (or lost the writer because its agent
-//     was unreachable) from HARD_OFFLINE to AWAITING_RECOVERY, and the
+//   - MMM's flap semantics are kept as they are (fixed window anchored
+//     at the first failure, cleared only by set_online); the window and
+//     the flag are part of the replicated state.
+//   - A former writer never skips AWAITING_RECOVERY: rule
+//     hard-offline/former-writer sends a host that failed as active
+//     master (or lost the writer because its agent was unreachable) from
+//     HARD_OFFLINE to AWAITING_RECOVERY, and the
 //     short-downtime rule does not release it. A master that has applied
 //     less never becomes writer while a more complete candidate exists:
 //     findEligibleHost keeps only the mostComplete candidates (GTID
 //     positions), even against prefer; CatchUp names the target every
 //     known position covers and the hosts ahead of the new writer.
-//   - W16 — PASSIVE has no side effects: the state machine observes, no
+//   - PASSIVE has no side effects: the state machine observes, no
 //     role is changed by it, no action is emitted, nobody is killed.
 //     Leaving PASSIVE emits everything that changed and, for ACTIVE,
 //     removes the roles of hosts that are not ONLINE.
-//   - W17 — in MANUAL/WAIT a host that keeps its roles is never sent a
+//   - In MANUAL/WAIT a host that keeps its roles is never sent a
 //     kill (hostCtx.fail).
-//   - W18 — a host whose coordinator is unreachable (agent_down) receives
+//   - A host whose coordinator is unreachable (agent_down) receives
 //     no role (MMM) and, in ACTIVE mode, loses its roles (dropUnreachable):
 //     that coordinator closes its writer eligibility and drops its reader
 //     VIPs by itself after the lease, so keeping them would leave them
 //     unserved.
-//   - W19 — nothing crashes: Spec.Validate refuses what MMM died on; WAIT
+//   - Nothing crashes: Spec.Validate refuses what MMM died on; WAIT
 //     mode with one master switches when it is ONLINE; move_role --force
 //     of an orphaned writer does not look up an empty host name.
-//   - W20 — a demotion closes the writer VIP first (CloseWriter), then
+//   - A demotion closes the writer VIP first (CloseWriter), then
 //     fences (super_read_only, kill).
-//   - W22 (the issue's W19) — no failback to a lagging preferred host:
+//   - No failback to a lagging preferred host:
 //     obeyPreferences moves the writer only to a preferred host that
 //     follows the active master with healthy replication and has applied
 //     everything the active master had (caughtUp).
-//   - W23 — Promote names the previous writer, to stop replicating from it.
-//   - W25, W26 — the whole state persists; ties go to configuration order;
+//   - Promote names the previous writer, to stop replicating from it.
+//   - The whole state persists; ties go to configuration order;
 //     MySQL writable on two masters at startup is a conflict as well.
-//   - W29 — move_role of a balanced role leaves the source host out of the
+//   - move_role of a balanced role leaves the source host out of the
 //     reassignment of its IPs (unless no other host can take them);
 //     balancing still applies, so a host may get one IP back when loads
 //     would otherwise differ by more than one.
-//   - W30 — the active master's broken replication from its ONLINE peer
+//   - The active master's broken replication from its ONLINE peer
 //     is reported once (MMM ignored it); set_online checks the host's own
 //     replication (set_online --force skips that check). The one repair of
 //     the active master's own replication: when its peer comes back
 //     (AWAITING_RECOVERY) with verified replication from it, the
-//     replication Promote stopped (W23) is started again (ringNeed), which
+//     replication Promote stopped is started again (ringNeed), which
 //     MMM's IO thread did by reconnecting, and set_online of the peer
 //     needs.
-//   - W2, W3 (partly) — a master seen writable, or claiming the VIP,
-//     without holding the writer role is closed and fenced at once.
+//   - A master seen writable, or claiming the VIP, without holding the
+//     writer role is closed and fenced at once.
 //     Conversely, the ONLINE writer seen turning read-only while it keeps
 //     the role (its own side fenced it: mmm-notify when keepalived left
 //     MASTER because its coordinator restarted) gets Promote and

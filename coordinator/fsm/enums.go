@@ -26,7 +26,7 @@ func enumParse(names []string, what, s string) (uint8, error) {
 	return 0, fmt.Errorf("%w: %s %q", ErrParse, what, s)
 }
 
-// HostState is a host's MMM state (§2.1). The zero value is UNKNOWN, the
+// HostState is a host's MMM state. The zero value is UNKNOWN, the
 // state of a host before startup decided anything.
 type HostState uint8
 
@@ -115,7 +115,7 @@ func ParseResult(s string) (Result, error) {
 }
 
 // Level is an event's log level, MMM's Log4perl levels. FATAL marks every
-// state change (MMM's alerting convention, §9). The zero value is invalid.
+// state change (MMM's alerting convention). The zero value is invalid.
 type Level uint8
 
 const (

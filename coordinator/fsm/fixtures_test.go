@@ -13,8 +13,8 @@ import (
 // Fixtures shared by the tests: the reference topology and a healthy
 // cluster's observations.
 
-// seedSpec is the reference topology with the seed article's monitor
-// settings (careful_startup 0, trap_period 10 s).
+// seedSpec is the reference topology with the monitor settings of a
+// common MMM setup (careful_startup 0, trap_period 10 s).
 func seedSpec() Spec {
 	ip := netip.MustParseAddr
 	return Spec{

@@ -10,9 +10,9 @@ import (
 // them in order and every replica applies the same sequence.
 type Input interface{ input() }
 
-// Probe is one result of one of the leader's checks against a host (§3.4):
+// Probe is one result of one of the leader's checks against a host:
 // Result plus MMM's message ("OK", "ERROR: Replication is broken", …).
-// Failures are trapped for the check's trap_period (§3.1).
+// Failures are trapped for the check's trap_period.
 type Probe struct {
 	Host    string
 	Check   Check
@@ -35,7 +35,7 @@ type Evidence struct {
 }
 
 // Reachability says whether the leader can talk to the host's coordinator
-// (MMM's agent; W18). Unreachable means silent for longer than the lease
+// (MMM's agent). Unreachable means silent for longer than the lease
 // and a margin, so that coordinator, if alive, has closed its writer
 // eligibility (its MySQL fenced by keepalived and mmm-notify) and dropped
 // its reader VIPs by itself. With a failing ping it makes the host lost
@@ -99,7 +99,7 @@ type Refusal struct {
 // timeout, retries) are evaluated on every input, ticks included.
 type Tick struct{}
 
-// Start runs MMM's startup decision (§5.5) on a fresh state from the
+// Start runs MMM's startup decision on a fresh state from the
 // observations gathered so far; checks without a result count as failed,
 // like MMM's initial checks. Ignored once started.
 type Start struct{}

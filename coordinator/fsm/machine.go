@@ -19,7 +19,7 @@ const (
 	// by less than this since it was last seen ONLINE.
 	ShortDowntime = 60 * time.Second
 	// ReplicationRetry: a replication repair that did not take effect is
-	// requested again after this long (W10).
+	// requested again after this long.
 	ReplicationRetry = 30 * time.Second
 	// ReplicationRetryOnDemand: a set_online refused for a refused or
 	// pending rejoin requests it again at once, at most this often (an
@@ -69,7 +69,7 @@ func (m *Machine) State() State { return m.st.Clone() }
 func (m *Machine) Spec() Spec { return cloneSpec(m.spec) }
 
 // Step applies one input at time now and returns what it caused. Order of
-// work is MMM's main loop (§1.3): stored check results, host states,
+// work is MMM's main loop: stored check results, host states,
 // the command, role distribution, then the actions that bring the world
 // to the new state.
 func (m *Machine) Step(now time.Time, in Input) Output {
@@ -109,7 +109,7 @@ type step struct {
 
 	kills   []Action          // KillHost orders from failed notifications
 	fences  []Action          // Fence/CloseWriter from observations
-	exclude map[string]string // role → host left out of orphan assignment (W29)
+	exclude map[string]string // role → host left out of orphan assignment
 
 	// reenable: the writer's MySQL was seen turning read-only (its own
 	// side fenced it); emitActions enables writes again if it still may.
@@ -153,7 +153,7 @@ func (s *step) manual() bool {
 func (s *step) passive() bool { return s.st.Mode == config.ModePassive }
 
 // notifyFails tells whether MMM's send_agent_status to host would fail:
-// it is not attempted without ping (§6.1), and an unreachable
+// it is not attempted without ping, and an unreachable
 // coordinator does not answer.
 func (s *step) notifyFails(h *HostStatus) bool { return !h.ok(CheckPing) || h.Unreachable }
 

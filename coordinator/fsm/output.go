@@ -25,7 +25,7 @@ func (e Event) String() string { return fmt.Sprintf("%5s %s", e.Level, e.Text) }
 
 // Reply is a command's answer: MMM's exact text, and whether it is an
 // error (mmm_control exits 0 either way; mmmctl maps OK=false to a
-// non-zero exit, W24).
+// non-zero exit).
 type Reply struct {
 	OK   bool
 	Text string
@@ -49,7 +49,7 @@ type Action interface {
 
 // CloseWriter makes the host ineligible for the writer VIP (its
 // track_file fails, keepalived leaves MASTER). First step of a demotion:
-// the VIP goes before read_only and the kill (W20).
+// the VIP goes before read_only and the kill.
 type CloseWriter struct{ Host string }
 
 // Fence demotes a (possibly former) writer: super_read_only=1, then kill
@@ -58,7 +58,7 @@ type CloseWriter struct{ Host string }
 type Fence struct{ Host string }
 
 // KillHost runs MMM's kill_host_bin for a host that lost roles but cannot
-// be told so (§6.9): "<bin> <host> <ping 1|0>".
+// be told so: "<bin> <host> <ping 1|0>".
 type KillHost struct {
 	Host string
 	Ping bool
@@ -82,7 +82,7 @@ type CatchUp struct {
 }
 
 // Promote makes the host the writer's MySQL: stop replicating from
-// Previous (W23), read_only=0, semisync master on. OpenWriter follows.
+// Previous, read_only=0, semisync master on. OpenWriter follows.
 type Promote struct {
 	Host     string
 	Previous string
@@ -92,14 +92,14 @@ type Promote struct {
 type OpenWriter struct{ Host string }
 
 // Repoint makes the host replicate from Master (GTID auto-positioning),
-// START SLAVE, and verify both threads run (W9, W10).
+// START SLAVE, and verify both threads run.
 type Repoint struct{ Host, Master string }
 
 // StartReplication starts (START SLAVE) and verifies the host's
-// replication, which already points at Master (W10).
+// replication, which already points at Master.
 type StartReplication struct{ Host, Master string }
 
-// StopReplication stops the host's replication (set_offline, §6.3).
+// StopReplication stops the host's replication (set_offline).
 type StopReplication struct{ Host string }
 
 func (a CloseWriter) Subject() string      { return a.Host }

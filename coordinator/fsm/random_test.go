@@ -18,7 +18,7 @@ import (
 //
 //   - I1 the writer IP is assigned to at most one host, one of the writer
 //     role's hosts; in ACTIVE mode that host is ONLINE with its agent up
-//     (MMM's eligibility, §4.3);
+//     (MMM's eligibility);
 //   - I2 outside PASSIVE, no role IP is orphaned while an eligible host
 //     for it exists (eligible: ONLINE, agent up, in the role's hosts, and
 //     not waiting for its restarted replication to be verified); in

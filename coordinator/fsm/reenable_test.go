@@ -31,7 +31,7 @@ func TestWriterReenabled(t *testing.T) {
 		{"the other master is writable: no second writer", func(t *testing.T, m *Machine, now time.Time) {
 			m.st.Host("db2").Writable = true
 		}, Writable{"db1", false}, nil, ""},
-		{"passive mode: no side effects (W16)", func(t *testing.T, m *Machine, now time.Time) {
+		{"passive mode: no side effects", func(t *testing.T, m *Machine, now time.Time) {
 			m.Step(now, Command{Op: OpSetPassive})
 		}, Writable{"db1", false}, nil, ""},
 		{"the old writer of a move_role is not promoted back", func(t *testing.T, m *Machine, now time.Time) {

@@ -7,8 +7,8 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
-// setActive is §5.2. Leaving PASSIVE also removes the roles of hosts that
-// are not ONLINE: PASSIVE no longer clears them when hosts fail (W16), so
+// setActive is `set_active`. Leaving PASSIVE also removes the roles of hosts that
+// are not ONLINE: PASSIVE no longer clears them when hosts fail, so
 // ACTIVE must start clean.
 func (s *step) setActive() {
 	if s.st.Mode == config.ModeActive {
@@ -21,7 +21,7 @@ func (s *step) setActive() {
 	s.reply(true, "OK: Switched into active mode.")
 }
 
-// setManual is §5.3; WAIT counts as manual already.
+// setManual is `set_manual`; WAIT counts as manual already.
 func (s *step) setManual() {
 	if s.manual() {
 		s.reply(true, "OK: Already in manual mode.")
@@ -63,9 +63,9 @@ func (s *step) cantHandle(rs *RoleSpec, host, only string) {
 		host, rs.Name, only, strings.Join(rs.Hosts, ", "))
 }
 
-// moveRole is `move_role <role> <host>` (§7.2). For a balanced role it
+// moveRole is `move_role <role> <host>`. For a balanced role it
 // removes the role's IPs from the host; they are redistributed in the
-// same step without the host (W29).
+// same step without the host.
 func (s *step) moveRole(role, host string) {
 	if s.passive() {
 		s.reply(false, "ERROR: This command is not allowed in passive mode")
@@ -154,7 +154,7 @@ func (s *step) forcedMoveRole(role, host string) {
 	ra.IPs[0].Host = host
 	s.log(LevelFatal, "State of host '%s' changed from %s to ONLINE (because of move_role --force)", host, from)
 	s.setState(h, StateOnline)
-	if o := s.host(old); o != nil { // MMM looked up the checks of host '' (W19)
+	if o := s.host(old); o != nil { // MMM looked up the checks of host ''
 		demote := StateUnknown
 		switch {
 		case !o.ok(CheckRepThreads):

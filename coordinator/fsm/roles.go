@@ -5,7 +5,7 @@ import (
 )
 
 // clearRoles is MMM's clear_roles: remove every role IP of host, logging
-// each (§9). It logs the header even when the host held nothing, as MMM.
+// each. It logs the header even when the host held nothing, as MMM.
 func (s *step) clearRoles(host string) {
 	s.log(LevelInfo, "Removing all roles from host '%s':", host)
 	for i := range s.st.Roles {
@@ -30,9 +30,9 @@ func (s *step) notifyOrKill(h *HostStatus, held int) {
 	s.kills = append(s.kills, KillHost{Host: h.Name, Ping: h.ok(CheckPing)})
 }
 
-// eligible is MMM's eligibility (§4.3) — in the role's hosts, ONLINE,
+// eligible is MMM's eligibility — in the role's hosts, ONLINE,
 // agent up — plus: a host whose restarted replication is not verified
-// yet receives nothing (W10).
+// yet receives nothing.
 func (s *step) eligible(role *RoleSpec, host string) bool {
 	h := s.host(host)
 	return contains(role.Hosts, host) && h.State == StateOnline && !h.AgentDown &&
@@ -40,7 +40,7 @@ func (s *step) eligible(role *RoleSpec, host string) bool {
 }
 
 // load2 is MMM's count_host_roles in halves: every role IP counts 2, an
-// active master role IP 1 (the writer weighs half a reader, §4.2).
+// active master role IP 1 (the writer weighs half a reader).
 func (s *step) load2(host string) int {
 	n := 0
 	for _, r := range s.st.Roles {
@@ -57,7 +57,7 @@ func (s *step) load2(host string) int {
 	return n
 }
 
-// distributeRoles is MMM's _distribute_roles (§4.4); not run in PASSIVE.
+// distributeRoles is MMM's _distribute_roles; not run in PASSIVE.
 func (s *step) distributeRoles() {
 	if s.passive() {
 		return
@@ -73,7 +73,7 @@ func (s *step) distributeRoles() {
 	s.balance()
 }
 
-// dropUnreachable (W18, ACTIVE only): MMM let an ONLINE host whose agent
+// dropUnreachable (ACTIVE only): MMM let an ONLINE host whose agent
 // was down keep every role, the writer included. Our coordinator that
 // cannot reach the leader closes its track_file and drops its reader VIPs
 // by itself after the lease, so its roles are moved to hosts that can
@@ -93,8 +93,8 @@ func (s *step) dropUnreachable() {
 	}
 }
 
-// processOrphans assigns orphaned IPs of the roles of one mode (§4.4 step
-// 2), roles and IPs in configuration order; the first IP without an
+// processOrphans assigns orphaned IPs of the roles of one mode (the second
+// step of MMM's role distribution), roles and IPs in configuration order; the first IP without an
 // eligible host skips the rest of its role.
 func (s *step) processOrphans(mode config.RoleMode) {
 	for i := range s.spec.Roles {
@@ -120,7 +120,7 @@ func (s *step) processOrphans(mode config.RoleMode) {
 // findEligibleHost is MMM's find_eligible_host: the preferred host if it
 // is ONLINE with its agent up, else the least loaded eligible host, ties
 // to the first in the role's hosts. For the active master role only the
-// most complete candidates compete (W15): a host that has applied less
+// most complete candidates compete: a host that has applied less
 // than another candidate is never chosen while that one is eligible.
 func (s *step) findEligibleHost(rs *RoleSpec) string {
 	var cands []string
@@ -130,7 +130,7 @@ func (s *step) findEligibleHost(rs *RoleSpec) string {
 		}
 	}
 	if len(cands) == 0 && s.exclude[rs.Name] != "" && s.eligible(rs, s.exclude[rs.Name]) {
-		cands = []string{s.exclude[rs.Name]} // nobody else can take it (W29)
+		cands = []string{s.exclude[rs.Name]} // nobody else can take it
 	}
 	if rs.Name == s.spec.ActiveMasterRole {
 		cands = s.mostComplete(cands)
@@ -167,8 +167,9 @@ func (s *step) mostComplete(cands []string) []string {
 }
 
 // obeyPreferences moves exclusive roles to their preferred host when it
-// is ONLINE with its agent up (§4.4 step 3, ACTIVE only). The writer is
-// moved back only to a preferred host that has caught up (W22): it
+// is ONLINE with its agent up (the third step of MMM's role distribution,
+// ACTIVE only). The writer is
+// moved back only to a preferred host that has caught up: it
 // follows the active master with healthy replication and, when both
 // positions are known, has applied everything the active master had.
 func (s *step) obeyPreferences() {
@@ -194,7 +195,8 @@ func (s *step) obeyPreferences() {
 	}
 }
 
-// caughtUp is the W22 failback condition for host p.
+// caughtUp is the condition for failing the writer back to host p: no
+// failback to a preferred host that lags.
 func (s *step) caughtUp(p *HostStatus) bool {
 	am := s.activeMaster()
 	if am == "" {
@@ -207,7 +209,8 @@ func (s *step) caughtUp(p *HostStatus) bool {
 	return ap == nil || p.Position == nil || p.Position.Covers(ap)
 }
 
-// balance is MMM's balance (§4.4 step 4) for every balanced role: while
+// balance is MMM's balance (the last step of its role distribution) for
+// every balanced role: while
 // the most and least loaded eligible hosts differ by more than one role
 // (load2 > 2), move one IP of the role from the first most loaded to the
 // first least loaded host. As in MMM, the counters change even when the

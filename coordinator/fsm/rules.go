@@ -7,8 +7,8 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
-// hostCtx is what the transition rules of one host look at during a pass
-// (§2.2). Peer fields are read live: a transition made for an earlier
+// hostCtx is what the transition rules of one host look at during a
+// pass. Peer fields are read live: a transition made for an earlier
 // host is visible to a later one, as in MMM.
 type hostCtx struct {
 	s  *step
@@ -43,9 +43,9 @@ func (c *hostCtx) up() bool          { return c.p && c.m }
 func (c *hostCtx) replHealthy() bool { return c.t && c.b }
 func (c *hostCtx) peerOnline() bool  { return c.peerState == StateOnline }
 
-// rule is one transition rule of §2.3. Rules are tried in table order;
-// the first whose state and match fit is applied and ends the host's
-// evaluation for this pass (MMM's `next`). A rule whose apply does
+// rule is one of MMM's host state transition rules. Rules are tried in
+// table order; the first whose state and match fit is applied and ends
+// the host's evaluation for this pass (MMM's `next`). A rule whose apply does
 // nothing is a guard that stops the later rules.
 type rule struct {
 	name  string
@@ -159,7 +159,7 @@ func nop(*hostCtx) {}
 func (c *hostCtx) replChecked() bool { return c.am != "" || !c.s.isMaster(c.h.Name) }
 
 // recovered: a replication state ends when replication is healthy and
-// verified (W10), or — MMM's availability bypass — when the peer is not
+// verified, or — MMM's availability bypass — when the peer is not
 // ONLINE.
 func (c *hostCtx) recovered() bool {
 	return c.up() && ((c.replHealthy() && c.s.replVerified(c.h)) || !c.peerOnline())
@@ -187,7 +187,7 @@ func stateIn(s HostState, list []HostState) bool {
 }
 
 // checkHostStates is one pass of the host state machine over all hosts in
-// configuration order (§2.3), then the WAIT-mode promotion (§2.7).
+// configuration order, then the WAIT-mode promotion.
 func (s *step) checkHostStates() {
 	s.updateAgentDown()
 	am := s.activeMaster()
@@ -204,7 +204,7 @@ func (s *step) checkHostStates() {
 	s.waitModePromotion()
 }
 
-// updateAgentDown keeps MMM's agent_down flag (§6.7): set when the host's
+// updateAgentDown keeps MMM's agent_down flag: set when the host's
 // coordinator does not answer although ping is OK, cleared when it does.
 func (s *step) updateAgentDown() {
 	for i := range s.st.Hosts {
@@ -247,8 +247,8 @@ func (c *hostCtx) flappingAutoOnline() {
 // host's roles and notifies it, killing it if the notification fails;
 // in MANUAL/WAIT the host keeps its roles and nothing is sent. From a
 // replication state MMM only notifies (and may kill). In PASSIVE nothing
-// is touched (W16); a host that still holds roles in MANUAL/WAIT is never
-// killed (W17). withChecks adds "(ping: …, mysql: …)".
+// is touched; a host that still holds roles in MANUAL/WAIT is never
+// killed. withChecks adds "(ping: …, mysql: …)".
 func (c *hostCtx) fail(state HostState, withChecks bool) {
 	suffix := ""
 	if withChecks {
@@ -270,7 +270,7 @@ func (c *hostCtx) fail(state HostState, withChecks bool) {
 	c.s.notifyOrKill(c.h, held)
 }
 
-// warnActiveMasterReplication reports (W30) that the active master's own
+// warnActiveMasterReplication reports that the active master's own
 // replication from its ONLINE peer is broken — MMM ignores it silently.
 // A deliberately removed replication ("not set up") is not reported.
 func (c *hostCtx) warnActiveMasterReplication() {

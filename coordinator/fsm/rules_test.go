@@ -53,7 +53,7 @@ func TestHostRules(t *testing.T) {
 		{"mysql down", "online/hard-offline", "db3", nil,
 			func(st *State, _ time.Time) { failChecks(st, "db3", CheckMySQL) },
 			StateHardOffline, "changed from ONLINE to HARD_OFFLINE (ping: OK, mysql: not OK)"},
-		{"active master's replication is ignored but reported (W30)", "online/active-master", "db1", nil,
+		{"active master's replication is ignored but reported", "online/active-master", "db1", nil,
 			func(st *State, _ time.Time) { failChecks(st, "db1", CheckRepThreads) },
 			StateOnline, "Replication on active master 'db1' from its peer 'db2' is broken"},
 		{"deliberately removed replication on the active master is not reported", "online/active-master", "db1", nil,
@@ -117,7 +117,7 @@ func TestHostRules(t *testing.T) {
 				h.State, h.LastUptime, h.Uptime = StateAwaitingRecovery, 1000, 1030
 			},
 			StateOnline, "changed from AWAITING_RECOVERY to ONLINE because it was down for only 30 seconds"},
-		{"a former writer is not released by a short downtime (W15)", "", "db2", nil,
+		{"a former writer is not released by a short downtime", "", "db2", nil,
 			func(st *State, _ time.Time) {
 				h := st.Host("db2")
 				h.State, h.LastUptime, h.Uptime, h.FormerWriter = StateAwaitingRecovery, 1000, 1030, true
@@ -129,7 +129,7 @@ func TestHostRules(t *testing.T) {
 				h.State, h.LastUptime, h.Uptime = StateAwaitingRecovery, 1000, 20
 			},
 			StateAwaitingRecovery, ""},
-		{"no release without verified replication (W10)", "", "db3", nil,
+		{"no release without verified replication", "", "db3", nil,
 			func(st *State, _ time.Time) {
 				h := st.Host("db3")
 				h.State, h.LastUptime, h.Uptime, h.Follows = StateAwaitingRecovery, 1000, 1030, "db2"
@@ -143,7 +143,7 @@ func TestHostRules(t *testing.T) {
 			},
 			StateOnline, "because of auto_set_online(60 seconds). It was in state AWAITING_RECOVERY for 61 seconds"},
 
-		{"a former writer waits in AWAITING_RECOVERY (W15)", "hard-offline/former-writer", "db2", nil,
+		{"a former writer waits in AWAITING_RECOVERY", "hard-offline/former-writer", "db2", nil,
 			func(st *State, _ time.Time) {
 				h := st.Host("db2")
 				h.State, h.FormerWriter = StateHardOffline, true
@@ -207,7 +207,7 @@ func TestHostRules(t *testing.T) {
 				failChecks(st, "db2", CheckRepThreads)
 			},
 			StateOnline, "changed from REPLICATION_FAIL to ONLINE"},
-		{"healthy threads, wrong master: not verified (W10)", "", "db3", nil,
+		{"healthy threads, wrong master: not verified", "", "db3", nil,
 			func(st *State, _ time.Time) {
 				h := st.Host("db3")
 				h.State, h.Follows = StateReplicationFail, "db2"
@@ -256,8 +256,8 @@ func eventText(out Output) string {
 }
 
 // TestFailureSideEffects tests what follows a failure transition in each
-// mode: roles cleared and the kill hook (ACTIVE), roles kept (MANUAL,
-// W17), nothing at all (PASSIVE, W16).
+// mode: roles cleared and the kill hook (ACTIVE), roles kept and no kill
+// (MANUAL), nothing at all (PASSIVE).
 func TestFailureSideEffects(t *testing.T) {
 	tests := []struct {
 		mode      string

@@ -9,7 +9,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
-// Show renders `mmm_control show` (§7.2) from a state: the PASSIVE banner,
+// Show renders `mmm_control show` from a state: the PASSIVE banner,
 // unreachable-agent warnings, one line per host sorted by name, and the
 // preferred-host notes. Every line ends with a newline.
 func Show(spec Spec, st State) string {
@@ -55,8 +55,8 @@ func Show(spec Spec, st State) string {
 	return b.String()
 }
 
-// ChecksReport renders `mmm_control checks [<host>|all [<check>|all]]`
-// (§7.2); host and check "" mean all. Times are shown in loc (nil: UTC).
+// ChecksReport renders `mmm_control checks [<host>|all [<check>|all]]`;
+// host and check "" mean all. Times are shown in loc (nil: UTC).
 // Hosts appear in configuration order (MMM: hash order). ok is false for
 // MMM's error replies (unknown host or check).
 func ChecksReport(spec Spec, st State, host, check string, loc *time.Location) (text string, ok bool) {

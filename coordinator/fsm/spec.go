@@ -97,7 +97,7 @@ func SpecFromConfig(c *config.Config) Spec {
 }
 
 // Validate reports the first problem that would make decisions undefined.
-// MMM died on some of these at runtime (W19); we refuse them up front.
+// MMM died on some of these at runtime; we refuse them up front.
 func (s Spec) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidSpec, fmt.Sprintf(format, a...))

@@ -7,7 +7,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
-// startup is MMM's startup decision (§5.5) on a state without history:
+// startup is MMM's startup decision on a state without history:
 // there is no status file and no agent memory, so the sources are the
 // observations — MySQL writable (read_only=0), the writer VIP held
 // (keepalived MASTER, or the IP on the interface), reader VIPs on the
@@ -23,7 +23,7 @@ import (
 //   - Other role IPs: +4 for the IP on the interface; 0 outside
 //     MANUAL/WAIT for a host not ONLINE/AWAITING_RECOVERY. An
 //     AWAITING_RECOVERY winner becomes ONLINE — only if its replication
-//     is verified (W10); otherwise the IP stays orphaned.
+//     is verified; otherwise the IP stays orphaned.
 //   - A conflict with careful_startup switches to PASSIVE.
 func (s *step) startup() {
 	s.completeInitialChecks()

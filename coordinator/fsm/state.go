@@ -13,11 +13,11 @@ import (
 
 // State is everything the machine remembers: MMM's in-memory monitor state
 // plus what MMM lost on restart (flapping, timers, check statuses,
-// agent_down; W14, W25) and what the runtime was last told to apply. It is
+// agent_down) and what the runtime was last told to apply. It is
 // replicated by raft, so it contains no pointers into the Spec and
 // serialises deterministically.
 type State struct {
-	Started     bool // startup (§5.5) has run
+	Started     bool // startup has run
 	Mode        config.MonitorMode
 	PassiveInfo string           `json:",omitempty"`
 	Hosts       []HostStatus     // Spec order
@@ -31,12 +31,12 @@ type HostStatus struct {
 	OnlineSince     time.Time `json:",omitzero"` // last change into ONLINE
 	LastStateChange time.Time `json:",omitzero"`
 
-	// Flapping (§2.5), MMM's fixed window anchored at its first failure.
+	// Flapping, MMM's fixed window anchored at its first failure.
 	Flapping  bool      `json:",omitzero"`
 	FlapStart time.Time `json:",omitzero"` // zero: no window open
 	FlapCount int       `json:",omitzero"`
 
-	// Uptime bookkeeping (§2.6): LastUptime is Uptime as last seen while
+	// Uptime bookkeeping: LastUptime is Uptime as last seen while
 	// the host was ONLINE.
 	Uptime     float64 `json:",omitzero"`
 	LastUptime float64 `json:",omitzero"`
@@ -45,14 +45,14 @@ type HostStatus struct {
 	AgentDown   bool `json:",omitzero"` // MMM's agent_down: Unreachable while ping is OK
 
 	// FormerWriter: the host failed while it was the active master; it
-	// must pass through AWAITING_RECOVERY (W15).
+	// must pass through AWAITING_RECOVERY.
 	FormerWriter bool `json:",omitzero"`
 	// ReplRestarted: set_online from ADMIN_OFFLINE restarted replication
 	// at this time; replication checks are not held against it for the
 	// following grace period.
 	ReplRestarted time.Time `json:",omitzero"`
 	// RingStopped: the Promote that made this host the writer stopped its
-	// replication from its peer (W23); ringNeed starts it again once the
+	// replication from its peer; ringNeed starts it again once the
 	// peer is back with verified replication. Cleared when the writer's
 	// replication runs again or another host is promoted.
 	RingStopped bool `json:",omitzero"`
@@ -65,7 +65,7 @@ type HostStatus struct {
 	// Refused: the last repair of its replication was refused for this
 	// reason (Refusal); "" = none, or a repair succeeded since.
 	Refused string `json:",omitempty"`
-	// ReplWarned: the W30 warning about the active master's own
+	// ReplWarned: the warning about the active master's own broken
 	// replication has been given for the current failure.
 	ReplWarned bool `json:",omitzero"`
 
@@ -82,7 +82,7 @@ type HostStatus struct {
 	Repl    ReplIntent `json:",omitzero"` // the pending replication repair, if any
 }
 
-// TrapPhase is the per host×check state of MMM's failure trap (§3.1).
+// TrapPhase is the per host×check state of MMM's failure trap.
 type TrapPhase uint8
 
 const (
@@ -93,7 +93,7 @@ const (
 	TrapUnknown                   // -3: last result was UNKNOWN
 )
 
-// CheckStatus is MMM's stored check status (§3.3) plus the trap.
+// CheckStatus is MMM's stored check status plus the trap.
 type CheckStatus struct {
 	Known      bool      `json:",omitzero"` // a result was stored (initial check or trapped report)
 	OK         bool      `json:",omitzero"`
@@ -203,7 +203,7 @@ func (h *HostStatus) check(c Check) *CheckStatus { return &h.Checks[c-1] }
 // ok reports the stored status of check c (MMM's "check X is OK").
 func (h *HostStatus) ok(c Check) bool { return h.Checks[c-1].OK }
 
-// lastCheckChange is the newest last_change over the four checks (§3.3).
+// lastCheckChange is the newest last_change over the four checks.
 func (h *HostStatus) lastCheckChange() time.Time {
 	var t time.Time
 	for _, c := range h.Checks {

@@ -6,12 +6,12 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
-// setState is MMM's state setter (lib/Monitor/Agent.pm, §2.4–2.5): it
+// setState is MMM's state setter (lib/Monitor/Agent.pm): it
 // stamps last_state_change and online_since and counts flaps. A change
 // from ONLINE to anything but ADMIN_OFFLINE counts as a failure; the
 // (flap_count+1)th failure within flap_duration of the window's first
-// failure marks the host flapping (W14: MMM's fixed window is kept, but
-// it is now persisted with the state).
+// failure marks the host flapping (MMM's fixed window is kept, but it
+// is persisted with the state).
 func (s *step) setState(h *HostStatus, to HostState) {
 	from := h.State
 	if from == to {
@@ -44,7 +44,7 @@ func (s *step) setState(h *HostStatus, to HostState) {
 // needs no replication when there is no active master or it is the active
 // master. A refused repair (Refusal) holds until a repair succeeds. A
 // host becomes ONLINE automatically, and by set_online from
-// AWAITING_RECOVERY, only when this holds (W10, W30).
+// AWAITING_RECOVERY, only when this holds.
 func (s *step) replVerified(h *HostStatus) bool {
 	am := s.activeMaster()
 	switch {
@@ -69,16 +69,16 @@ func (s *step) restartGrace(h *HostStatus) bool {
 }
 
 // awaitingVerification: a host switched ONLINE from ADMIN_OFFLINE
-// receives no role until its restarted replication is verified (W10).
+// receives no role until its restarted replication is verified.
 // checkHostStates clears the mark once it is.
 func (s *step) awaitingVerification(h *HostStatus) bool {
 	return !h.ReplRestarted.IsZero() && !s.replVerified(h)
 }
 
-// waitModePromotion is the end of MMM's pass in WAIT mode (§2.7): switch
+// waitModePromotion is the end of MMM's pass in WAIT mode: switch
 // to ACTIVE when the first two writer hosts are ONLINE, or when one has
 // been ONLINE for wait_for_other_master; then clean up the roles of hosts
-// that are not ONLINE. With fewer than two writer hosts MMM died (W19);
+// that are not ONLINE. With fewer than two writer hosts MMM died;
 // here the only master being ONLINE is enough.
 func (s *step) waitModePromotion() {
 	if s.st.Mode != config.ModeWait {
