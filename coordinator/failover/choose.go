@@ -34,8 +34,8 @@ func (c Choice) String() string {
 }
 
 // MostComplete picks, among the eligible hosts, the one that lacks the
-// fewest transactions of all hosts together (W4: choose the most advanced
-// candidate; W15: freshness before the writer role), and lists where the
+// fewest transactions of all hosts together (the most advanced candidate:
+// freshness counts before having held the writer role), and lists where the
 // rest is. Ties go to the earlier host: pass hosts in configuration order,
 // the preferred master first. Pure; ErrNoCandidate when none is eligible.
 func MostComplete(hosts []Standing) (Choice, error) {

@@ -33,7 +33,7 @@ var (
 	// ErrNoSafePosition (permanent): the replica replicates by file and
 	// position and no GTID is available, so its equivalent position on the
 	// new master cannot be computed (MMM's "current position of the new
-	// master" is never used, W9).
+	// master" is never used).
 	ErrNoSafePosition = errors.New("no safe replication position")
 	// ErrNotRunning: replication threads did not both run before the
 	// context ended; the last errors are included.

@@ -38,7 +38,7 @@ func (r PromoteResult) String() string {
 //
 //  1. It must be a failover target (binary log and log_slave_updates, or
 //     replicas repointed to it silently miss transactions).
-//  2. Stop replicating from the old master (W23) without waiting on a
+//  2. Stop replicating from the old master without waiting on a
 //     dead one (stopApplied, shared with Repoint): apply what was
 //     received, stop the SQL thread, then end the IO thread within
 //     StopIOTimeout. Promote does not wait for an IO thread that has not

@@ -36,8 +36,8 @@ func (r RejoinResult) String() string {
 }
 
 // Rejoin brings a recovered old master back under the writer before it
-// may be ONLINE (DESIGN.md step 8; MMM left it with replication stopped,
-// W10, and pulled its unshipped writes into the new writer, W23):
+// may be ONLINE (MMM left it with replication stopped, and pulled its
+// unshipped writes into the new writer):
 //
 //  1. read_only=1: a rejoining host is never writable.
 //  2. Repoint it to the writer (see Repoint): errant transactions, GTIDs

@@ -40,7 +40,8 @@ func plural(n int) string {
 }
 
 // Repoint makes replica replicate from master with both threads running
-// (the state machine's Repoint and StartReplication actions; W9, W10):
+// (the state machine's Repoint and StartReplication actions: replication
+// is repaired, not only repointed):
 //
 //  1. GTID auto-positioning (MariaDB master_use_gtid=slave_pos, MySQL
 //     SOURCE_AUTO_POSITION) wherever GTIDs exist: always on MariaDB; on
@@ -66,7 +67,7 @@ func plural(n int) string {
 //  5. START SLAVE and verify that both threads run, starting them again
 //     with backoff until they do or ctx ends (ErrNotRunning with the last
 //     errors). It never reports success with replication stopped, also
-//     when the replica already pointed at master (MMM's W10).
+//     when the replica already pointed at master (MMM left it stopped).
 //
 // Repoint is idempotent.
 func (r *Runner) Repoint(ctx context.Context, replica, master Node) (res RepointResult, err error) {
@@ -229,7 +230,7 @@ func (r *Runner) semisyncReplica(ctx context.Context, rc *recorder, n Node) (ina
 	return err == nil && serr == nil && !st.ReplicaActive, err
 }
 
-// startVerified starts replication until both threads run (W10): a
+// startVerified starts replication until both threads run: a
 // stopped thread gets START SLAVE again with backoff; an IO thread
 // connecting or a thread preparing gets time.
 func (r *Runner) startVerified(ctx context.Context, rc *recorder, n Node, res *RepointResult) error {

@@ -72,7 +72,7 @@ func TestRepoint(t *testing.T) {
 		{name: "already replicating from the new writer: nothing but semisync",
 			setup: func(db1, db2, db3 *fakeDB) { db3.follows(db2) },
 			calls: []string{"SetSemisyncMaster false", "SetSemisyncReplica true"}},
-		{name: "pointed at the new writer but stopped (W10): started",
+		{name: "pointed at the new writer but stopped: started",
 			setup: func(db1, db2, db3 *fakeDB) {
 				db3.follows(db2)
 				db3.io, db3.sql = dbctl.ThreadStopped, dbctl.ThreadStopped

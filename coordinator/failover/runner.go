@@ -69,7 +69,7 @@ type Node struct {
 
 // Endpoint is where and as whom a replica connects to a source: the
 // host's ip and mysql_port and its replication_user and password (MMM
-// §6.5 uses the new master's replication account).
+// used the new master's replication account).
 type Endpoint struct {
 	Host     string
 	Port     int
@@ -140,7 +140,7 @@ type Options struct {
 	WaitSlice time.Duration
 	// ConnectRetry and Heartbeat go into every CHANGE MASTER
 	// (MASTER_CONNECT_RETRY, MASTER_HEARTBEAT_PERIOD; 1 s each: the
-	// server defaults of 60 s make recovery slow, LAB-NOTES).
+	// server defaults of 60 s make recovery slow).
 	ConnectRetry, Heartbeat time.Duration
 	// Backoff is the first pause between retries in Repoint's
 	// verification and in polls, doubled up to MaxBackoff (25 ms, 2 s).

@@ -10,7 +10,7 @@ import (
 
 // stopApplied stops n's replication so that nothing more from its source
 // reaches the data and everything it received was applied: what must hold
-// before a promoted host opens writes (Promote, W23) and what lets a
+// before a promoted host opens writes (Promote) and what lets a
 // replica leave a source that may be dead without discarding relay-log
 // events (Repoint). In rounds: apply what was received (start the SQL
 // thread if it is stopped without an error; wait at most ApplyTimeout),
