@@ -63,7 +63,7 @@ func plural(n int) string {
 //     thread as Promote does (stopApplied); only when that cannot be
 //     shown, STOP SLAVE (bounded, polled). Then CHANGE MASTER, semisync
 //     master side off (a demoted host must not wait for ACKs; on a pure
-//     replica it stalls the applier, LAB-NOTES) and replica side on.
+//     replica it stalls the applier) and replica side on.
 //  5. START SLAVE and verify that both threads run, starting them again
 //     with backoff until they do or ctx ends (ErrNotRunning with the last
 //     errors). It never reports success with replication stopped, also
