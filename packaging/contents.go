@@ -60,8 +60,20 @@ const (
 	scriptsDir = "packaging/scripts"
 )
 
-// DocSources are the reference documents shipped gzipped in docDir.
-var DocSources = []string{"README.md"}
+// DocSources are the documents shipped gzipped in docDir, at the same
+// relative paths as in the repository (docs/NAME.md becomes
+// docDir/docs/NAME.md.gz), so that the README's links name the files
+// beside it. Every docs/*.md must be here (TestDocSourcesShipEveryDoc).
+var DocSources = []string{
+	"README.md",
+	"docs/install.md",
+	"docs/configuration.md",
+	"docs/mmmctl.md",
+	"docs/operations.md",
+	"docs/architecture.md",
+	"docs/lab.md",
+	"docs/benchmarks.md",
+}
 
 // stage is a build's staging directory: the binaries per architecture and
 // the files generated from them.
@@ -104,7 +116,7 @@ func contents(root string, st stage, arch string, cmds []Command) files.Contents
 	add(st.completion(), completionDst, 0o644, files.TypeFile, "")
 	add(static(root, "copyright"), docDir+"/copyright", 0o644, files.TypeFile, "")
 	for _, src := range DocSources {
-		add(st.doc(src), docDir+"/"+filepath.Base(src)+".gz", 0o644, files.TypeFile, "")
+		add(st.doc(src), docDest(src), 0o644, files.TypeFile, "")
 	}
 	add(st.overrides(), overridesDst, 0o644, files.TypeFile, "deb")
 	return c

@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+// docDest is where a package installs the document src (an entry of
+// DocSources): at its repository path under docDir, gzipped.
+func docDest(src string) string { return docDir + "/" + filepath.ToSlash(src) + ".gz" }
+
 // helpTimeout bounds one run of a freshly built command (--help, completion).
 const helpTimeout = 10 * time.Second
 

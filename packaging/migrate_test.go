@@ -9,7 +9,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
 )
 
-// TestMigrationRecipe follows README.md's "Migrating from MySQL-MMM" with
+// TestMigrationRecipe follows docs/install.md's "Migrating from MySQL-MMM" with
 // a MySQL-MMM 2.2.1 installation's files (testdata/mysql-mmm): copied
 // next to mmm.conf, included by it, with our two sections added to
 // mmm_common.conf, they load and render keepalived.conf.

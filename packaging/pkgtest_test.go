@@ -40,6 +40,9 @@ func expectedFiles(t *testing.T) []wantFile {
 		w = append(w, wantFile{"/usr/bin/" + c.Name, 0o755, ""},
 			wantFile{"/usr/share/man/man1/" + c.Name + ".1.gz", 0o644, ""})
 	}
+	for _, src := range DocSources {
+		w = append(w, wantFile{docDest(src), 0o644, ""})
+	}
 	return append(w,
 		wantFile{"/etc/mmm-keepalived/mmm.conf", 0o640, ""},
 		wantFile{"/usr/lib/systemd/system/mmm-coordinator.service", 0o644, ""},
@@ -47,7 +50,6 @@ func expectedFiles(t *testing.T) []wantFile {
 		wantFile{"/usr/lib/tmpfiles.d/mmm-keepalived.conf", 0o644, ""},
 		wantFile{"/usr/share/bash-completion/completions/mmmctl", 0o644, ""},
 		wantFile{"/usr/share/doc/mmm-keepalived/copyright", 0o644, ""},
-		wantFile{"/usr/share/doc/mmm-keepalived/README.md.gz", 0o644, ""},
 		wantFile{"/usr/share/doc/mmm-keepalived/changelog.Debian.gz", 0o644, "deb"},
 		wantFile{"/usr/share/lintian/overrides/mmm-keepalived", 0o644, "deb"},
 	)
