@@ -372,7 +372,8 @@ func (c *Coordinator) handOff() {
 }
 
 // handOffTimeout bounds the handoff so that SIGTERM still ends within
-// 5 s (systemd's stop timeout is longer; the budget is not).
+// 5 s, the coordinator's shutdown budget (systemd's stop timeout is
+// longer).
 const handOffTimeout = 2 * time.Second
 
 func (c *Coordinator) canBeWriter(host string) bool {

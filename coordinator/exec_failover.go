@@ -94,7 +94,7 @@ func notCovered(target fsm.Position, applied failover.Position) fsm.Position {
 }
 
 // promote opens the new writer's MySQL for writes: failover.Promote for
-// a handover (it stops replicating from the previous writer, W23), and
+// a handover (it stops replicating from the previous writer), and
 // enableWrites when no previous writer is named.
 func (e *sqlExecutors) promote(ctx context.Context, a fsm.Promote) error {
 	if err := e.ownerIs(a.Host, "promote"); err != nil {

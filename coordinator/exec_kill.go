@@ -18,7 +18,7 @@ import (
 // levelFatal is MMM's FATAL (the mains print it as FATAL).
 const levelFatal = slog.LevelError + 4
 
-// killHost executes KillHost as MMM's monitor did (§6.9): it runs
+// killHost executes KillHost as MMM's monitor did: it runs
 // "<kill_host_bin> <host> <ping 1|0>" once, bounded by the action's
 // deadline, and logs MMM's lines. A relative kill_host_bin is under
 // <monitor> bin_path/monitor/. Without the binary the action is skipped

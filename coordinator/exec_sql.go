@@ -20,69 +20,6 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 )
 
-// The leader's SQL executors (Options.ExecuteSQL): the state machine's
-// MySQL actions carried out over the network with each host's agent
-// account, through internal/fence and coordinator/failover.
-//
-//	fence              fence.Fence (read_only, kill, verify)
-//	catch-up           failover.CatchUp (relay log, then pulls from hosts ahead)
-//	promote            failover.Promote
-//	repoint,           failover.Rejoin for a master (read_only=1, errant
-//	start-replication    check, repoint, verified caught up), failover.Repoint
-//	                     for a replica (errant check, GTID, verified running)
-//	stop-replication   STOP SLAVE
-//	kill-host          kill_host_bin (exec_kill.go)
-//	reader-vips        nothing: each host's coordinator applies its share
-//	                   of the committed assignment itself (readervips.go)
-//
-// Rules:
-//   - Every action opens its connections afresh, bounded by the connect
-//     timeout (the mysql check's timeout) and the action's deadline, and
-//     closes them when it ends: no pool survives a failover.
-//   - A host the committed state has in HARD_OFFLINE, or whose last ping
-//     failed, is not dialled: a dial would at best be refused and at
-//     worst (a dead host, a network down) wait the whole connect timeout
-//     on the failover's critical path. It counts as unreachable. A host
-//     whose coordinator is unreachable gets a short TCP connect
-//     (unreachableDial).
-//   - An old writer whose MySQL does not answer is fenced by its own side
-//     (selffence.go): its coordinator fences it, or kills mysqld, and
-//     says so in its reports. The leader waits for that confirmation
-//     (the fence then succeeds with a warning naming how) and retries
-//     while it lacks it; it does not assume it. Only a host whose
-//     coordinator is cut off (silent for longer than the lease) is
-//     skipped: it has closed its track file and fences itself, and the
-//     writer's semisync timeout outlasts both. A replication repair of a
-//     host the state has down is skipped too: the state machine asks
-//     again when it is up, and retries would hold up the actions behind
-//     it (the dispatcher runs them in order); one that just did not
-//     answer is retried. Refusals that retrying can fix (too many
-//     connections, access denied) are retried.
-//   - CatchUp, Promote and the replication actions act only on a host the
-//     state still gives that part (not the writer for replication, the
-//     writer for a promotion); otherwise they fail permanently, which also
-//     cancels the OpenWriter of a handover.
-//   - Catch-up incomplete under catchup_policy refuse is permanent: the
-//     promotion stops (its OpenWriter is cancelled), the writer stays
-//     closed, the history and the log say what is missing where. Under
-//     promote the catch-up succeeds with a warning naming the missing
-//     GTIDs (ErrWarning). What only the old writer had when last seen is
-//     also recorded as a warning.
-//   - Errant transactions refuse a rejoin or repoint permanently, and the
-//     host's replication is stopped: the state machine makes a host ONLINE
-//     only when its replication is verified (it follows the active master
-//     with rep_threads and rep_backlog OK, fsm replVerified), so a stopped
-//     replica stays in AWAITING_RECOVERY or REPLICATION_FAIL, and
-//     set_online is refused, until an operator repairs it. The action is
-//     requested again every ReplicationRetry and refused again, each time
-//     in the history with the GTIDs. The state machine learns of it through
-//     the rep_threads check, so only after trap_period: in that window a
-//     set_online (or an automatic ONLINE rule) still sees the replication
-//     as verified.
-//   - The ring: a returning peer of the writer (fsm ringNeed) is rejoined
-//     first, then the writer's own replication from it, which Promote
-//     stopped (W23), is started again (closeRing).
-
 // sqlServer is what the SQL executors need of one server;
 // *dbctl.Server implements it.
 type sqlServer interface {

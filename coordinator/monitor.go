@@ -17,14 +17,14 @@ type hostRound struct {
 	inputs []fsm.Input
 }
 
-// lead is the active monitor (MMM §1.3, made concurrent): it runs while
-// this node is the raft leader and returns when ctx ends (leadership
-// lost, shutdown). Every host is probed by its own goroutine, each check
-// bounded by its own deadline, so a hung host never delays the others
-// (MMM's cenalulu #1, W7, W27). Each check period the results that came
-// in, the hosts' own reports and raft's view of who is reachable go into
-// ONE raft entry; with nothing to say, a Tick. The pending actions are
-// executed beside it by the dispatcher.
+// lead is the active monitor (MMM's main loop, made concurrent): it runs
+// while this node is the raft leader and returns when ctx ends
+// (leadership lost, shutdown). Every host is probed by its own goroutine,
+// each check bounded by its own deadline, so a hung host never delays the
+// others (in MMM it held up the checks of every host). Each check period
+// the results that came in, the hosts' own reports and raft's view of
+// who is reachable go into ONE raft entry; with nothing to say, a Tick.
+// The pending actions are executed beside it by the dispatcher.
 func (c *Coordinator) lead(ctx context.Context) {
 	c.log.Info("leading: starting the monitor")
 	defer c.log.Info("no longer leading: monitor stopped")
@@ -109,7 +109,7 @@ func (c *Coordinator) lead(ctx context.Context) {
 	}
 }
 
-// startup runs MMM's initial checks (§3.2) against every host at once,
+// startup runs MMM's initial checks against every host at once,
 // waits one period for the hosts' reports, and commits the results with
 // Start in one entry.
 func (c *Coordinator) startup(ctx context.Context) error {
@@ -277,7 +277,7 @@ func (c *Coordinator) propose(ctx context.Context, in []fsm.Input) error {
 // novel drops the inputs that cannot change the committed state, so that
 // an idle round is a few inputs instead of dozens (every replica steps
 // every input): a probe result its check's trap already holds (the state
-// machine ignores those, §3.1) — except an OK of the mysql check, whose
+// machine ignores those) — except an OK of the mysql check, whose
 // time stales older evidence — and an observation equal to the committed
 // one. Before startup nothing is dropped (initial checks store every
 // result).

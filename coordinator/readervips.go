@@ -17,38 +17,6 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/vip"
 )
 
-// Reader VIPs: every coordinator applies its own host's share of the
-// committed reader roles on its vip_interface (internal/vip: probe, add,
-// gratuitous ARP; remove), so no leader round trip and no remote agent
-// sits between the decision and the address. The leader's reader-vips
-// executor does nothing: the committed state is the order.
-//
-//   - Wanted: the reader IPs the committed state last told this host
-//     (HostStatus.Applied.Readers; in PASSIVE mode that stays as it was,
-//     so PASSIVE changes nothing). Before the state machine told this host
-//     anything, the interface is left alone.
-//   - Managed: every IP of every role but the writer role. The writer VIP
-//     is keepalived's and never touched.
-//   - Lease: without contact to a raft leader for longer than the lease,
-//     and on shutdown, every managed IP is removed. The leader takes the
-//     roles of a host whose coordinator it has not heard from for that
-//     long (fsm W18), so a cut-off host never keeps an IP another host is
-//     given.
-//   - No duplicates: every add is preceded by a duplicate probe (RFC
-//     5227); an IP another host answers for is not added, logged and
-//     reported (the node's API warnings, and its next report to the
-//     leader lists what it really holds), and tried again with a backoff
-//     from 250 ms to 5 s. That also orders a move between two live hosts:
-//     the state machine removes before it adds, but both hosts apply the
-//     same entry at once, and the new holder's probe waits for the old
-//     holder's removal.
-//   - Re-checks: every recheck period the assignment is applied again (an
-//     address deleted by hand comes back) and every held IP is probed (an
-//     IP another host took is reported).
-//   - Announce again garp_master_delay after an add, as keepalived does:
-//     clients that apply the neighbour locktime to gratuitous ARP too
-//     (see internal/vip) may have ignored the first rounds.
-
 // VIPManager is what the reader VIPs need of internal/vip's Manager.
 type VIPManager interface {
 	Reconcile(ctx context.Context, want, managed []netip.Addr) (vip.Result, error)
@@ -339,7 +307,8 @@ func (r *readerVIPs) announceDue(ctx context.Context) {
 }
 
 // probeHeld checks that no other host answers for an IP this host holds
-// (MMM W21): a conflict is logged and reported, not fought over.
+// (MMM could leave one IP on two hosts): a conflict is logged and
+// reported, not fought over.
 func (r *readerVIPs) probeHeld(ctx context.Context) {
 	for _, ip := range r.applied {
 		pctx, cancel := context.WithTimeout(ctx, vipReconcileTimeout)

@@ -76,7 +76,7 @@ type ChecksResponse struct {
 	NoLeader bool `json:",omitempty"`
 }
 
-// CheckRow is one host's stored status of one check (§3.3).
+// CheckRow is one host's stored status of one check.
 type CheckRow struct {
 	Host       string
 	Check      string
