@@ -2,11 +2,10 @@
 // rep_threads, rep_backlog) and two of ours for the coordinator (semisync,
 // read_only), one per file behind the tiny Check interface.
 //
-// Each check keeps MMM 2.2.1's semantics and messages
-// (mmm-semantics.md §3.4): a Result is OK, FAILED (MMM's "ERROR") or
-// UNKNOWN, and its String is MMM's wire text ("OK: Backlog is null",
-// "ERROR: Replication is broken"). Two of MMM's blind spots are fixed
-// (§10 W11): an IO thread Connecting for longer than max_connecting fails
+// Each check keeps MMM 2.2.1's semantics and messages: a Result is OK,
+// FAILED (MMM's "ERROR") or UNKNOWN, and its String is MMM's wire text
+// ("OK: Backlog is null", "ERROR: Replication is broken"). Two of MMM's
+// blind spots are fixed: an IO thread Connecting for longer than max_connecting fails
 // rep_threads, and a NULL Seconds_Behind_Master while a replication thread
 // is stopped fails rep_backlog.
 //

@@ -10,7 +10,7 @@ import (
 // RepBacklog is MMM's rep_backlog check: is Seconds_Behind_Master at most
 // MaxBacklog? As in MMM, 0 and NULL are "Backlog is null". Unlike MMM, a
 // NULL while a replication thread is stopped fails: the lag is then
-// unknown and growing, not zero (MMM W11).
+// unknown and growing, not zero.
 type RepBacklog struct {
 	Server     ReplicaStatusReader
 	Timeout    time.Duration

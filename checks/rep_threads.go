@@ -12,7 +12,7 @@ import (
 // RepThreads is MMM's rep_threads check: are both replication threads
 // running? As in MMM a stopped thread fails it ("Replication is broken")
 // and an IO thread that is Connecting counts as running, but only for
-// MaxConnecting (MMM W11): an IO thread that has been Connecting for
+// MaxConnecting: an IO thread that has been Connecting for
 // longer fails, since the replica is then serving data it cannot refresh.
 type RepThreads struct {
 	Server  ReplicaStatusReader

@@ -16,7 +16,7 @@ type ReplicaStatusReader interface {
 }
 
 // replicaError judges a failed SHOW SLAVE STATUS as MMM's rep_threads and
-// rep_backlog do (mmm-semantics §3.4).
+// rep_backlog do.
 func replicaError(ctx context.Context, err error, user string) (Status, string) {
 	switch {
 	case cancelled(ctx, err):

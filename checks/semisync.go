@@ -19,8 +19,8 @@ type SemisyncReader interface {
 // Semisync checks the writer's semisynchronous replication, for the
 // coordinator: the master side enabled and active (commits wait for an
 // ACK), with at least MinClients semisync replicas connected. MariaDB
-// says ON with no replica when rpl_semi_sync_master_wait_no_slave=OFF
-// (LAB-NOTES), hence the count.
+// says ON with no replica when rpl_semi_sync_master_wait_no_slave=OFF,
+// hence the count.
 type Semisync struct {
 	Server     SemisyncReader
 	Timeout    time.Duration
