@@ -5,9 +5,9 @@
 // Each check keeps MMM 2.2.1's semantics and messages: a Result is OK,
 // FAILED (MMM's "ERROR") or UNKNOWN, and its String is MMM's wire text
 // ("OK: Backlog is null", "ERROR: Replication is broken"). Two of MMM's
-// blind spots are fixed: an IO thread Connecting for longer than max_connecting fails
-// rep_threads, and a NULL Seconds_Behind_Master while a replication thread
-// is stopped fails rep_backlog.
+// blind spots are fixed: an IO thread Connecting for longer than
+// max_connecting fails rep_threads, and a NULL Seconds_Behind_Master while
+// a replication thread is stopped fails rep_backlog.
 //
 // Every check has its own deadline, the sooner of its configured timeout
 // and the caller's context, and never blocks past it: the probe gets a
