@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.New().RunContext(ctx, os.Args)
+	err := app.Run(ctx, app.New(), os.Args)
 	stop()
 	os.Exit(app.Report(os.Stderr, err))
 }

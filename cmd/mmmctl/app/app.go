@@ -66,17 +66,27 @@ through --config), or to any coordinator's TCP API with --api and
 coordinator asked. MMM's commands print MMM's texts; unlike mmm_control,
 an "ERROR: ..." reply exits non-zero.
 
+Several clusters: as with mmm_control @CLUSTER, a first word @NAME (or
+--cluster NAME) selects cluster NAME, whose configuration is
+/etc/mmm-keepalived/mmm_NAME.conf (else /etc/mysql-mmm/mmm_agent_NAME.conf);
+its coordinator's socket is that file's, /run/mmm-keepalived/mmm_NAME.sock
+by default. Without it, the default cluster: mmm.conf. Not with --config.
+
 Examples:
    mmmctl show
+   mmmctl @c2 show
+   mmmctl @c2 set_online db5
    mmmctl --api http://198.18.0.12:9991 --token-file /etc/mysql-mmm/api.token set_offline db3
    mmmctl --json status
 
 ` + exitCodesHelp,
+		UsageText:            "mmmctl [@CLUSTER] [global options] command [command options] [arguments...]",
 		EnableBashCompletion: true,
 		HideHelpCommand:      true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: defaultConfig(), EnvVars: []string{"MMMCTL_CONFIG"},
 				Usage: "configuration `FILE`: its 'this' host's api_socket, and api_token_file for --api"},
+			&cli.StringFlag{Name: clusterFlag, Usage: "cluster `NAME` (MMM's @NAME): configuration /etc/mmm-keepalived/mmm_NAME.conf; not with --config"},
 			&cli.StringFlag{Name: "api", EnvVars: []string{"MMMCTL_API"},
 				Usage: "coordinator `URL`: http://HOST:PORT (TCP API) or unix:///PATH (default: the local socket)"},
 			&cli.StringFlag{Name: "token-file", EnvVars: []string{"MMMCTL_TOKEN_FILE"},
@@ -89,7 +99,11 @@ Examples:
 			cli.HelpFlag,
 		},
 		Commands: commands(),
+		Before:   selectCluster,
 		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 && strings.HasPrefix(c.Args().First(), "@") {
+				return usagef("%s: the @CLUSTER word comes before the command, once, and not with --cluster; see 'mmmctl --help'", c.Args().First())
+			}
 			if c.NArg() > 0 {
 				return usagef("unknown command %q; see 'mmmctl help'", c.Args().First())
 			}

@@ -21,13 +21,13 @@ type result struct {
 	code           int
 }
 
-// run runs mmmctl with args as main does.
+// run runs mmmctl with args as main does (app.Run: the @CLUSTER word).
 func run(t *testing.T, args ...string) result {
 	t.Helper()
 	a := app.New()
 	var out, errb bytes.Buffer
 	a.Writer, a.ErrWriter = &out, &errb
-	err := a.RunContext(context.Background(), append([]string{"mmmctl"}, args...))
+	err := app.Run(context.Background(), a, append([]string{"mmmctl"}, args...))
 	code := app.Report(&errb, err)
 	return result{out.String(), errb.String(), code}
 }

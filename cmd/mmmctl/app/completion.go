@@ -44,9 +44,15 @@ func completionCommand() *cli.Command {
 	}
 }
 
-// configPath is the innermost --config given (a command's own, then the
-// global one), else the global default.
+// configPath is the selected cluster's file (@NAME), else the innermost
+// --config given (a command's own, then the global one), else the
+// global default.
 func configPath(c *cli.Context) string {
+	if name := clusterName(c); name != "" {
+		if path, err := config.ClusterPath(name); err == nil {
+			return path
+		}
+	}
 	for _, x := range c.Lineage() {
 		if x.IsSet("config") {
 			return x.String("config")
@@ -58,7 +64,7 @@ func configPath(c *cli.Context) string {
 // completionConfig is the configuration for completions; nil when it does
 // not load (completion never fails).
 func completionConfig(c *cli.Context) *config.Config {
-	cfg, err := config.Load(configPath(c))
+	cfg, err := config.LoadCluster(configPath(c), clusterName(c))
 	if err != nil {
 		return nil
 	}

@@ -26,7 +26,9 @@ func configCommand() *cli.Command {
 				"api_token_file, and reports every problem with file and line (exit 8).\n" +
 				"When it is valid, prints the resolved configuration in MMM's format —\n" +
 				"itself a valid configuration — with passwords and auth_pass replaced by\n" +
-				"********; warnings first, as comments.\n\nExample:\n   mmmctl config check /etc/mysql-mmm/mmm_agent.conf",
+				"********; warnings first, as comments. With @NAME, FILE (default: cluster\n" +
+				"NAME's) is checked as cluster NAME's, with its runtime paths.\n\n" +
+				"Example:\n   mmmctl config check /etc/mysql-mmm/mmm_agent.conf\n   mmmctl @c2 config check",
 			Action: configCheckAction,
 		}},
 	}
@@ -43,7 +45,7 @@ func configCheckAction(c *cli.Context) error {
 	if path == "" {
 		path = c.String("config")
 	}
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfigOf(c, path)
 	if err != nil {
 		return err
 	}
@@ -55,12 +57,16 @@ func configCheckAction(c *cli.Context) error {
 	if wantJSON(c) {
 		return printJSON(c, struct {
 			Files    []string
+			Cluster  string   `json:",omitempty"`
 			Warnings []string `json:",omitempty"`
 			Sections []section
-		}{cfg.Files, cfg.Warnings, secs})
+		}{cfg.Files, cfg.Cluster, cfg.Warnings, secs})
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "# %s: valid (read %s)\n", cfg.Files[0], strings.Join(cfg.Files, ", "))
+	if cfg.Cluster != "" {
+		fmt.Fprintf(w, "# cluster %s: its own default runtime paths (api_socket, data_dir, track_file, notify_fifo)\n", cfg.Cluster)
+	}
 	for _, warn := range cfg.Warnings {
 		fmt.Fprintf(w, "# warning: %s\n", warn)
 	}
@@ -132,7 +138,7 @@ func keys(v reflect.Value) [][2]string {
 	t := v.Type()
 	for i := range t.NumField() {
 		f, fv := t.Field(i), v.Field(i)
-		if !f.IsExported() || f.Anonymous || f.Name == "Name" || f.Name == "Files" || f.Name == "Warnings" {
+		if !f.IsExported() || f.Anonymous || f.Name == "Name" || f.Name == "Files" || f.Name == "Warnings" || f.Name == "Cluster" {
 			continue
 		}
 		if fv.Kind() == reflect.Map && fv.Type().Elem().Kind() == reflect.String { // mmm_tools options

@@ -14,14 +14,23 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
 )
 
-// loadConfig loads FILE with an absolute path (keepalived.conf names it).
-// Its errors exit with ExitConfig.
-func loadConfig(path string) (*config.Config, error) {
+// loadConfig loads FILE with an absolute path (keepalived.conf names it)
+// as the default cluster's: loadConfigOf for a command, which may have
+// selected another (@NAME). Its errors exit with ExitConfig.
+func loadConfig(path string) (*config.Config, error) { return loadClusterConfig(path, "") }
+
+// loadConfigOf is loadConfig for a command: FILE is loaded as the
+// selected cluster's (@NAME), whose runtime paths are its own.
+func loadConfigOf(c *cli.Context, path string) (*config.Config, error) {
+	return loadClusterConfig(path, clusterName(c))
+}
+
+func loadClusterConfig(path, cluster string) (*config.Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, &exitError{code: ExitConfig, err: err}
 	}
-	cfg, err := config.Load(abs)
+	cfg, err := config.LoadCluster(abs, cluster)
 	if err != nil {
 		return nil, &exitError{code: ExitConfig, err: err}
 	}
@@ -41,8 +50,11 @@ func localConfig(c *cli.Context) (*config.Config, error) {
 		}
 		f.Close()
 	}
-	cfg, err := loadConfig(path)
-	if err != nil && !c.IsSet("config") {
+	cfg, err := loadConfigOf(c, path)
+	switch {
+	case err != nil && clusterName(c) != "":
+		return nil, fmt.Errorf("%w\n(cluster %s's configuration %s)", err, clusterName(c), path)
+	case err != nil && !c.IsSet("config"):
 		return nil, fmt.Errorf("%w\n(the default configuration %s; --config FILE or --api URL choose another)", err, path)
 	}
 	return cfg, err
@@ -62,7 +74,7 @@ func connect(c *cli.Context) (cl *api.Client, noToken string, err error) {
 		}
 	case opts.URL != "" && !selfContained(opts):
 		// Only the token file is wanted: the API to ask was given.
-		cfg, noToken = tokenConfig(c.String("config"))
+		cfg, noToken = tokenConfig(c, c.String("config"))
 	case opts.URL == "":
 		if cfg, err = localConfig(c); err != nil {
 			return nil, "", err
@@ -78,6 +90,10 @@ func connect(c *cli.Context) (cl *api.Client, noToken string, err error) {
 				noToken = cfg.Files[0] + " names no api_token_file"
 			}
 		}
+	}
+	if opts.URL == "" && opts.Socket == "" {
+		// No `this`: the cluster's default socket, not another cluster's.
+		opts.Socket = config.DefaultRuntimePaths(clusterName(c)).APISocket
 	}
 	if opts.URL == "" || strings.HasPrefix(opts.URL, "unix:") || opts.TokenFile != "" {
 		noToken = ""
@@ -98,11 +114,11 @@ func connect(c *cli.Context) (cl *api.Client, noToken string, err error) {
 // tokenConfig is the default configuration when it is read for its
 // api_token_file alone: absent, empty (a package installed but not
 // configured yet) or broken, it is skipped, and why is returned instead.
-func tokenConfig(path string) (*config.Config, string) {
+func tokenConfig(c *cli.Context, path string) (*config.Config, string) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, "no default configuration " + path
 	}
-	cfg, err := loadConfig(path)
+	cfg, err := loadConfigOf(c, path)
 	if err != nil {
 		return nil, fmt.Sprintf("the default configuration %s does not load (mmmctl config check %s)", path, path)
 	}

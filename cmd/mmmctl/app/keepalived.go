@@ -20,9 +20,12 @@ func keepalivedCommand() *cli.Command {
 			},
 			Description: "Renders from the configuration alone (no coordinator needed). The result\n" +
 				"names the configuration file by its absolute path, as mmm-check and\n" +
-				"mmm-notify get it. Write it mode 0600 when auth_pass is set.\n\n" +
+				"mmm-notify get it (--config FILE), or, rendered for a cluster selected by\n" +
+				"name (@NAME), the cluster (--cluster NAME). Write it mode 0600 when\n" +
+				"auth_pass is set.\n\n" +
 				"Example:\n   mmmctl keepalived render --host db1 > /etc/keepalived/keepalived.conf\n" +
-				"   mmmctl keepalived render --host db2 --config /etc/mysql-mmm/mmm_common.conf",
+				"   mmmctl keepalived render --host db2 --config /etc/mysql-mmm/mmm_common.conf\n" +
+				"   mmmctl @c2 keepalived render --host db5 > /etc/keepalived/keepalived.conf",
 			Action: func(c *cli.Context) error {
 				if err := wantArgs(c, 0); err != nil {
 					return err
@@ -30,7 +33,10 @@ func keepalivedCommand() *cli.Command {
 				if c.String("host") == "" {
 					return usagef("keepalived render: --host NAME is required")
 				}
-				cfg, err := loadConfig(configPath(c))
+				if c.IsSet("config") && clusterName(c) != "" {
+					return usagef("keepalived render: --config %s and @%s both name the configuration: give one", c.String("config"), clusterName(c))
+				}
+				cfg, err := loadConfigOf(c, configPath(c))
 				if err != nil {
 					return err
 				}
