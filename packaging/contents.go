@@ -111,6 +111,8 @@ func contents(root string, st stage, arch string, cmds []Command) files.Contents
 	// Holds passwords once filled in: not for other users.
 	add(static(root, "mmm.conf"), ConfigFile, 0o640, files.TypeConfigNoReplace, "")
 	add(static(root, "mmm-coordinator.service"), unitDir+"/mmm-coordinator.service", 0o644, files.TypeFile, "")
+	// mmm-coordinator@NAME.service: a named cluster's (--cluster NAME).
+	add(static(root, "mmm-coordinator@.service"), unitDir+"/mmm-coordinator@.service", 0o644, files.TypeFile, "")
 	add(static(root, "keepalived-mmm-keepalived.conf"), unitDir+"/keepalived.service.d/mmm-keepalived.conf", 0o644, files.TypeFile, "")
 	add(static(root, "mmm-keepalived.tmpfiles"), "/usr/lib/tmpfiles.d/mmm-keepalived.conf", 0o644, files.TypeFile, "")
 	add(st.completion(), completionDst, 0o644, files.TypeFile, "")

@@ -46,6 +46,7 @@ func expectedFiles(t *testing.T) []wantFile {
 	return append(w,
 		wantFile{"/etc/mmm-keepalived/mmm.conf", 0o640, ""},
 		wantFile{"/usr/lib/systemd/system/mmm-coordinator.service", 0o644, ""},
+		wantFile{"/usr/lib/systemd/system/mmm-coordinator@.service", 0o644, ""},
 		wantFile{"/usr/lib/systemd/system/keepalived.service.d/mmm-keepalived.conf", 0o644, ""},
 		wantFile{"/usr/lib/tmpfiles.d/mmm-keepalived.conf", 0o644, ""},
 		wantFile{"/usr/share/bash-completion/completions/mmmctl", 0o644, ""},
