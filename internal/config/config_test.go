@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// labBase is the lab topology (DESIGN.md) in MMM's format; tests include
+// labBase is the lab topology (docs/lab.md) in MMM's format; tests include
 // it and add or override sections in their own file.
 const labBase = `active_master_role writer
 <host default>

@@ -76,7 +76,7 @@ func Defaults() *Config {
 			FlapDuration:       3600 * time.Second,
 			FlapCount:          3,
 			KillHostBin:        "kill_host",
-			CarefulStartup:     true, // the code's default; the docs said 0 (W31)
+			CarefulStartup:     true, // MMM's code's default; its docs said 0
 			Mode:               ModeActive,
 			WaitForOtherMaster: 120 * time.Second,
 		},

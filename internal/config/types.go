@@ -77,7 +77,7 @@ type Config struct {
 	Socket      Socket
 
 	// Hosts and Roles keep configuration order: ties are broken by it
-	// (MMM used Perl hash order, W26). The `default` sections are folded
+	// (MMM used Perl hash order). The `default` sections are folded
 	// into every named section and do not appear here.
 	Hosts []*Host
 	Roles []*Role
@@ -239,12 +239,12 @@ type Check struct {
 	CheckPeriod  time.Duration // 5 s
 	TrapPeriod   time.Duration // 10 s
 	Timeout      time.Duration // 2 s
-	RestartAfter int           // 10000; accepted, no effect (MMM W13)
+	RestartAfter int           // 10000; accepted, no effect (none in MMM either)
 	MaxBacklog   time.Duration // 60 s; rep_backlog only
 
 	// mmm-keepalived keys.
 	PingMethod    string        // ping: PingICMP (default) or PingTCP
-	MaxConnecting time.Duration // rep_threads: IO thread Connecting longer than this fails (MMM W11); 10 s
+	MaxConnecting time.Duration // rep_threads: IO thread Connecting longer than this fails; 10 s
 }
 
 // Socket is the `<socket>` section (MMM's agent/monitor TLS). Accepted for

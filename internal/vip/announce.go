@@ -92,7 +92,7 @@ func combine(errs []error) error {
 // (ProbeCount × ProbeInterval). It returns nil if no other MAC answered,
 // a *DuplicateError if one did. Probing an address this host holds is
 // fine (the kernel does not answer its own probe), so a coordinator can
-// use Probe to check periodically that nobody else took its VIP (W21).
+// use Probe to check periodically that nobody else took its VIP.
 func (m *Manager) Probe(ctx context.Context, ip netip.Addr) error {
 	if !ip.Is4() {
 		return fmt.Errorf("%w: %s", ErrNotIPv4, ip)

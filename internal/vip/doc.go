@@ -9,7 +9,7 @@
 //     VIP with sender IP 0.0.0.0, repeated, then a bounded wait. If another
 //     MAC answers (or probes for the same IP), the VIP is not added and a
 //     *DuplicateError names the IP and that MAC. MMM added blindly and could
-//     leave one IP on two hosts (W2, W21).
+//     leave one IP on two hosts.
 //  2. netlink RTM_NEWADDR of ip/32.
 //  3. Announce: gratuitous ARP, both a request and a reply, sender IP =
 //     target IP = the VIP, from the interface's MAC to ff:ff:ff:ff:ff:ff,
