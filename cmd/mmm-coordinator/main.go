@@ -12,10 +12,9 @@ import (
 func main() {
 	// One P unless GOMAXPROCS says otherwise. The coordinator waits on
 	// the network nearly all the time; with more Ps each wake-up also
-	// wakes idle threads to look for work (footprint benchmark, lab,
-	// idle, 3 min each: leader 1.86 % of a core with 2 Ps, 1.57 % with
-	// one; followers 0.56 -> 0.50 %). Its work is a few statements and
-	// RPCs a second, never CPU-bound.
+	// wakes idle threads to look for work, which costs CPU for nothing
+	// (docs/benchmarks.md, "Idle footprint"). Its work is a few
+	// statements and RPCs a second, never CPU-bound.
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}

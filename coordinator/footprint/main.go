@@ -2,8 +2,8 @@
 // (its own prefix) with the three coordinators built from this tree,
 // leaves the cluster idle with the lab's check_period of 1 s for
 // --duration, and prints each coordinator's RSS and CPU use (per minute
-// and overall), and who led. Target (issue 6): RSS ≤ 40 MB, CPU ≤ 1 % of
-// a core per coordinator. Needs root.
+// and overall), and who led. The goals: RSS ≤ 40 MB, CPU ≤ 1 % of a core
+// per coordinator. Needs root.
 //
 //	go run ./coordinator/footprint --duration 3m
 package main
