@@ -25,7 +25,7 @@ import (
 // file with `this`, which names the local API socket): config.DefaultPaths.
 func defaultConfig() string { return config.DefaultPath() }
 
-// Exit codes. MMM's mmm_control exited 0 even for ERROR replies (W24).
+// Exit codes. MMM's mmm_control exited 0 even for ERROR replies.
 const (
 	ExitOK           = 0
 	ExitError        = 1 // anything not listed below

@@ -12,7 +12,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 )
 
-// mmmCommands are mmm_control's commands (§7.2). Their output is MMM's
+// mmmCommands are mmm_control's commands. Their output is MMM's
 // text followed by one newline, as mmm_control printed the monitor's
 // answer.
 func mmmCommands() []*cli.Command {
