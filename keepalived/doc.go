@@ -14,8 +14,8 @@
 //     coordinator has not assigned the writer to this host.
 //
 // Both masters start BACKUP with nopreempt, so a priority never moves the
-// writer: a negative weight would not fail over under nopreempt (measured,
-// LAB-NOTES), FAULT does.
+// writer: a negative weight would not fail over under nopreempt (tried in
+// the lab), FAULT does.
 //
 // keepalived behaviours this package relies on (keepalived 2.2.7):
 //   - track_file is watched through inotify on its directory (IN_CLOSE_WRITE,

@@ -90,7 +90,7 @@ type BinlogSettings struct {
 	LogBin bool // binary logging on (not dynamic)
 	// LogReplicaUpdates (log_slave_updates / log_replica_updates): the
 	// failover target must have it, or replicas repointed to it silently
-	// miss the transactions it replicated (LAB-NOTES). Not dynamic.
+	// miss the transactions it replicated. Not dynamic.
 	LogReplicaUpdates bool
 	ServerID          uint32
 }

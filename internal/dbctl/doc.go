@@ -22,7 +22,7 @@
 // # Privileges
 //
 // What each operation needs. On MariaDB 10.11 SUPER is not enough for
-// read_only (LAB-NOTES); the test suite checks this column with a
+// read_only; the test suite checks this column with a
 // least-privilege account per operation.
 //
 //	operation                    MariaDB 10.11                     MySQL 8 (5.7)

@@ -182,7 +182,7 @@ func TestStateReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Steady state with log_slave_updates: all positions agree (LAB-NOTES).
+	// Steady state with log_slave_updates: all positions agree.
 	for name, p := range map[string]gtid.MariaDBPos{
 		"primary binlog": ps.BinlogPos, "primary current": ps.CurrentPos,
 		"replica binlog": rsState.BinlogPos, "replica slave": rsState.SlavePos, "replica current": rsState.CurrentPos,

@@ -14,7 +14,7 @@ type SemisyncStatus struct {
 	// Master (source) side: enabled by configuration, and active: ON while
 	// commits wait for a replica's ACK, OFF after a timeout switched it
 	// off. With rpl_semi_sync_master_wait_no_slave=OFF it says ON with no
-	// replica connected, so watch Clients, NoTx and NoTimes (LAB-NOTES).
+	// replica connected, so watch Clients, NoTx and NoTimes.
 	MasterEnabled bool
 	MasterActive  bool
 	MasterTimeout time.Duration
@@ -64,7 +64,7 @@ func (s *Server) Semisync(ctx context.Context) (SemisyncStatus, error) {
 
 // SetSemisyncMaster enables or disables the master (source) side. Enable
 // it on promotion and disable it on demotion: on a pure replica with
-// log_slave_updates it stalls the applier once per start (LAB-NOTES).
+// log_slave_updates it stalls the applier once per start.
 //
 // Privilege: MariaDB 10.11 REPLICATION MASTER ADMIN; MySQL 8
 // SYSTEM_VARIABLES_ADMIN (or SUPER).

@@ -19,8 +19,8 @@ type Source struct {
 	User     string
 	Password string
 	// ConnectRetry is the pause between connection attempts (whole
-	// seconds, at least 1 s). LAB-NOTES: the default 60 s makes recovery
-	// slow; the lab uses 1 s.
+	// seconds, at least 1 s). The default 60 s makes recovery slow; the
+	// lab uses 1 s.
 	ConnectRetry time.Duration
 	// HeartbeatPeriod makes the source send heartbeats when idle, so that
 	// a dead source is noticed (millisecond resolution).
@@ -169,7 +169,7 @@ func (s *Server) StartReplication(ctx context.Context, t Threads) error {
 
 // StopReplication stops the given threads (STOP SLAVE ...). The server
 // waits for the threads to end: for an IO thread still trying to reach a
-// dead source (about 2 s in the lab, LAB-NOTES) or an SQL thread waiting
+// dead source (about 2 s in the lab) or an SQL thread waiting
 // for a lock. At ctx's deadline StopReplication returns ctx's error
 // without waiting longer. KILL QUERY does not interrupt a STOP SLAVE
 // (tested): the server finishes it when the threads end, possibly long
