@@ -87,7 +87,7 @@ func ScenarioNames() []string {
 }
 
 // victim is the host the fault hits: the writer, or for ReplStop the
-// passive master (the seed article's rep_threads test).
+// passive master (the classic test of MMM's rep_threads check).
 func (s Scenario) victim() string {
 	if s == ReplStop {
 		return "db2"

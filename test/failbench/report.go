@@ -188,14 +188,14 @@ func (r Results) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// Targets are the goals for ours.
+// Target is one of the goals set for ours, and whether it was met.
 type Target struct {
 	What string
 	Met  bool
 	Why  string
 }
 
-// Targets checks ours against the targets: median writer
+// Targets checks ours against its goals: median writer
 // unavailable ≤ 1 s after mysqld SIGKILL and ≤ 2 s after host death, no
 // acknowledged row lost and no time with two writable masters in any
 // scenario.

@@ -167,8 +167,8 @@ func (r AppWriterReport) IDs() []int64 {
 // Gap returns the writer's unavailable window after a fault at from: the
 // longest time without an acknowledgement, counted from from or from the
 // acknowledgement before, to an acknowledgement after from (so the first
-// gap is LAB-NOTES' "fault → first acknowledged insert"), and where it
-// ends. Zero when nothing was acknowledged after from.
+// gap is the time from the fault to the first acknowledged insert), and
+// where it ends. Zero when nothing was acknowledged after from.
 func (r AppWriterReport) Gap(from time.Time) (gap time.Duration, end time.Time) {
 	prev := from
 	for _, a := range r.Acks {

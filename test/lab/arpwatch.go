@@ -17,7 +17,7 @@ import (
 
 // ARPWatch asks, from one lab host, who has each of a set of addresses,
 // round after round, and notes every round in which two MACs answered
-// for the same address: the duplicate IP a client may meet (MMM W2).
+// for the same address: the duplicate IP a client may meet.
 // Every ARP packet whose sender IP is a watched address counts as an
 // answer: replies to its requests and the holders' gratuitous ARP.
 type ARPWatch struct {

@@ -137,7 +137,7 @@ func (l *Lab) DaemonRunning(host, name string) (bool, error) {
 }
 
 // killDaemon SIGKILLs every process of d at once (parent and children, as
-// a crash would: LAB-NOTES) and waits until they are gone.
+// a crash would) and waits until they are gone.
 func (l *Lab) killDaemon(ctx context.Context, d Daemon) error {
 	pids := l.daemonPids(d)
 	for _, pid := range pids {

@@ -192,7 +192,7 @@ func (l *Lab) dropVIPs(host string) error {
 }
 
 // NetworkDown takes host's eth0 down inside its namespace (`ifdown eth0`,
-// the seed article's test): the host's own routes vanish, its processes
+// a classic test of MMM): the host's own routes vanish, its processes
 // live on and see "network unreachable", and peers' packets to it are
 // dropped silently. With d > 0 the link comes back up by itself after d
 // (while this process lives). Reverse: NetworkUp.
@@ -309,7 +309,7 @@ func (t Thread) clause() string {
 
 // StopReplication stops host's IO thread, SQL thread or both (STOP SLAVE
 // [IO_THREAD|SQL_THREAD]): SHOW SLAVE STATUS then says No for it, as in
-// the seed article's rep_threads test. Reverse: StartReplication.
+// the classic test of MMM's rep_threads check. Reverse: StartReplication.
 func (l *Lab) StopReplication(ctx context.Context, host string, t Thread) (Undo, error) {
 	s, err := l.Server(host)
 	if err != nil {

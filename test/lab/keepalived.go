@@ -14,9 +14,9 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/keepalived"
 )
 
-// keepalived on db1 and db2 (issue 8): the configuration keepalived.Render
+// keepalived on db1 and db2: the configuration keepalived.Render
 // makes from each host's own view of the cluster, run in the host's
-// namespace in the foreground (it loses its log otherwise: LAB-NOTES),
+// namespace in the foreground (it loses its log otherwise),
 // with mmm-check and mmm-notify from Options.BinDir.
 //
 // The track files. keepalived reads a missing track file as 0 (eligible),

@@ -1,4 +1,4 @@
-// Package lab builds the reference topology of DESIGN.md on one machine:
+// Package lab builds the reference topology (docs/lab.md) on one machine:
 // network namespaces for db1, db2, db3, mon and app, joined by a Linux
 // bridge that lives in its own namespace, addressed only in 198.18.0.0/24,
 // with no default route and no link to the root namespace; one MariaDB

@@ -25,12 +25,12 @@ const semisyncTimeout = 2 * time.Second
 func (l *Lab) serverOptions(h Host) mariadbd.Options {
 	extra := []string{
 		// One GTID domain for all: two writers then stop both SQL threads
-		// with error 1950 instead of merging silently (LAB-NOTES).
+		// with error 1950 instead of merging silently.
 		"gtid_domain_id=0",
 		// Every server starts read-only; Up opens db1, the initial writer.
 		"read_only=ON",
 		"report_host=" + h.Addr.String(),
-		// Defaults of 60 s make recovery slow (LAB-NOTES); the
+		// Defaults of 60 s make recovery slow; the
 		// connect retry and heartbeat are CHANGE MASTER options.
 		"slave_net_timeout=10",
 		"rpl_semi_sync_slave_enabled=ON",
@@ -39,7 +39,7 @@ func (l *Lab) serverOptions(h Host) mariadbd.Options {
 	}
 	if h.Name == Writer {
 		// Master side on the active master only: on a pure replica it
-		// stalls the applier after every start (LAB-NOTES).
+		// stalls the applier after every start.
 		extra = append(extra, "rpl_semi_sync_master_enabled=ON")
 	}
 	return mariadbd.Options{

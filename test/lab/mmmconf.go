@@ -58,7 +58,7 @@ func renderConfig(stateDir, binDir string) string {
 	kv := func(k string, v any) { w("    %-22s %v", k, v) }
 	hostPath := func(h, p string) string { return filepath.Join(stateDir, h, p) }
 
-	w("# The lab's cluster (test/lab, generated): the reference topology of DESIGN.md.")
+	w("# The lab's cluster (test/lab, generated): the reference topology of docs/lab.md.")
 	w("active_master_role writer")
 	w("")
 	w("<host default>")

@@ -34,7 +34,7 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Host is one machine of the reference topology (DESIGN.md).
+// Host is one machine of the reference topology (docs/lab.md).
 type Host struct {
 	Name     string
 	Addr     netip.Addr

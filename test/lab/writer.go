@@ -36,7 +36,7 @@ func (m Move) String() string {
 }
 
 // MoveWriter moves the writer from one master to the other in the order
-// the coordinator does (DESIGN.md, "Writer failover"): From's track file
+// the coordinator does (docs/architecture.md, "Failover"): From's track file
 // closes (keepalived: FAULT, mmm-notify fences it; MoveWriter waits for
 // read_only=1 there when its mysqld runs), To applies what From had, To
 // opens for writes, To's track file opens (keepalived: BACKUP, which

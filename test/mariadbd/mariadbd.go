@@ -139,7 +139,7 @@ func (s *Server) install(ctx context.Context) error {
 	return nil
 }
 
-// cnf renders my.cnf. log_basename must come first (LAB-NOTES).
+// cnf renders my.cnf. log_basename must come first (seen in the lab).
 func (s *Server) cnf() string {
 	lines := []string{
 		"[mariadbd]",

@@ -17,7 +17,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:  "mmm-lab",
 		Usage: "a local MariaDB master-master cluster in network namespaces, and faults to throw at it",
-		Description: `The lab is the reference topology of DESIGN.md on this machine:
+		Description: `The lab is the reference topology of docs/lab.md on this machine:
 
    host  address       what
    db1   198.18.0.11   MariaDB, master (active: writable), replicates from db2

@@ -21,7 +21,7 @@ mysqld faults act on the server's pid file; host-kill finds every process
 of the host by its network namespace. Examples:
 
    mmm-lab fault mysqld-kill db1        # SIGKILL; mysqld-start db1 brings it back
-   mmm-lab fault net-down db1 20s       # the seed article's "ifdown eth0", up after 20 s
+   mmm-lab fault net-down db1 20s       # like "ifdown eth0", up after 20 s
    mmm-lab fault partition db1 db2      # they lose each other, both still see db3
    mmm-lab fault cut-off db1            # db1 alone, app still reaches it; reconnect db1
    mmm-lab fault repl-stop db3 io       # then: mmm-lab fault repl-start db3 io

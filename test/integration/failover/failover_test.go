@@ -337,7 +337,7 @@ func ioThreadStop(t *testing.T, firstID int64) figure {
 	}
 	// MMM's peer grace: within PeerGrace of the active master's last
 	// change to ONLINE a replica's replication failure does not change its
-	// state; the repair (W10) does not wait for it.
+	// state; the repair does not wait for it.
 	sawFail := false
 	waitState(t, 30*time.Second, "db3 replication restarted by the coordinator and db3 ONLINE", func(s api.Snapshot) bool {
 		sawFail = sawFail || stateOf(s, "db3") == fsm.StateReplicationFail

@@ -1,7 +1,7 @@
 //go:build integration
 
-// Package failover proves issue 7 end to end in the lab: real MariaDB,
-// keepalived, mmm-check, mmm-notify and mmm-coordinator (built from this
+// Package failover proves writer failover end to end in the lab: real
+// MariaDB, keepalived, mmm-check, mmm-notify and mmm-coordinator (built from this
 // tree) in network namespaces, a client on app inserting a sequence
 // number through the writer VIP every 10 ms, the seed scenarios injected
 // one after the other, and afterwards every acknowledged row looked up on

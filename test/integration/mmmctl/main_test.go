@@ -1,6 +1,6 @@
 //go:build integration
 
-// Package mmmctl proves issue 9 in the lab: the real mmmctl binary, built
+// Package mmmctl proves mmmctl in the lab: the real mmmctl binary, built
 // from this tree, against the real coordinators (with keepalived, mmm-check
 // and mmm-notify) of a lab of its own, prefix "mmmm". It runs MMM's show,
 // set_offline/set_online, move_role and the switchover under a client on

@@ -249,7 +249,7 @@ func testMoveRoleWriter(t *testing.T) {
 
 // testPassiveMasterOffOn: set_offline then set_online of the passive
 // master once a promotion has happened (the switchovers above). The
-// promotion stopped the writer's replication from its peer (W23); the
+// promotion stopped the writer's replication from its peer; the
 // state machine's ring repair must have started it again, or MMM's
 // set_online rule refuses the peer for the writer's failing replication
 // checks. The switchovers above run back to back, so the second promotes

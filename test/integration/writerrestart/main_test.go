@@ -2,7 +2,7 @@
 
 // Package writerrestart tests, in a lab of its own (prefix "mmmr"), that
 // restarting the writer host's coordinator costs a bounded write outage
-// and never leaves the cluster without a writable server (issue 6): the
+// and never leaves the cluster without a writable server: the
 // restarted coordinator keeps the track file closed until it hears a
 // leader, keepalived goes FAULT, mmm-notify fences the writer; the leader
 // must enable its writes again.
