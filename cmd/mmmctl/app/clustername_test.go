@@ -58,6 +58,7 @@ func TestCluster(t *testing.T) {
 		{"@c2 wins over MMMCTL_CONFIG", filepath.Join(dir, "mmm.conf"), "@c2 show", 0, showHealthy, ""},
 		{"absent cluster file", "", "@c3 show", app.ExitConfig, "",
 			"mmmctl: " + c3File + ": cannot read \"" + c3File + "\": no such file or directory\nmmmctl: (cluster c3's configuration " + c3File + ")\n"},
+		{"absent, doctor", "", "@c3 doctor", app.ExitConfig, "", c3File},
 		{"absent, even with --api", "", "@c3 --api unix://" + c2.served.Socket + " ping", app.ExitConfig, "", c3File},
 		// Without `this`, the cluster's own default socket, never the
 		// default cluster's.

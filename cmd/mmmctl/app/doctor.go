@@ -57,7 +57,9 @@ server cannot tell about itself, to check by hand). One progress line per
 server goes to stderr.
 
 Exit codes: 0 no error (warnings and notes allowed), 9 at least one
-error, 8 the configuration does not load, 2 bad flags.
+error, 8 the configuration does not load, 6 --writer names no host of
+the writer role, 2 bad flags (--local where this machine is no writer
+host).
 
 Example:
    mmmctl doctor
@@ -107,13 +109,14 @@ func doctorAction(c *cli.Context) error {
 }
 
 // doctorConfig loads --config with an absolute path, as keepalived
-// render does (the rendered keepalived.conf names it). Its errors exit
-// with ExitConfig.
+// render does (the rendered keepalived.conf names it), and as the
+// selected cluster's (@NAME), so that it renders what keepalived render
+// does. Its errors exit with ExitConfig.
 func doctorConfig(c *cli.Context) (*config.Config, error) {
 	abs, err := filepath.Abs(configPath(c))
 	if err == nil {
 		var cfg *config.Config
-		if cfg, err = config.Load(abs); err == nil {
+		if cfg, err = config.LoadCluster(abs, clusterName(c)); err == nil {
 			return cfg, nil
 		}
 	}
