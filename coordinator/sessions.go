@@ -1,13 +1,14 @@
 package coordinator
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,12 +37,10 @@ func resetSessions(addrs []netip.Addr, port int) (int, error) {
 		if !ok || s.State != tcpEstablished || int(s.ID.SourcePort) != port || !slices.Contains(addrs, local) {
 			continue
 		}
-		err := netlink.SocketDestroy(&net.TCPAddr{IP: s.ID.Source, Port: int(s.ID.SourcePort)},
-			&net.TCPAddr{IP: s.ID.Destination, Port: int(s.ID.DestinationPort)})
-		switch {
+		switch err := destroySocket(s.ID); {
 		case err == nil:
 			n++
-		case errors.Is(err, unix.ENOENT): // it closed meanwhile
+		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESTALE): // it closed meanwhile
 		default:
 			errs = append(errs, err)
 		}
@@ -50,4 +49,40 @@ func resetSessions(addrs []netip.Addr, port int) (int, error) {
 		return n, fmt.Errorf("coordinator: reset TCP sessions: %w", err)
 	}
 	return n, nil
+}
+
+// destroySocket destroys the one IPv4 TCP socket id names, its cookie
+// included. The kernel looks a socket up by its addresses as it does for
+// an incoming packet: when the session has closed since it was listed,
+// the lookup falls back to the listening socket of the port, and
+// destroying that one leaves mysqld unable to accept any connection
+// (its error log fills with "Error in accept: Invalid argument").
+// netlink.SocketDestroy sends no cookie; with one, the kernel answers
+// ESTALE for anything but the socket that was listed.
+func destroySocket(id netlink.SocketID) error {
+	req := nl.NewNetlinkRequest(nl.SOCK_DESTROY, unix.NLM_F_ACK)
+	req.AddData(diagRequest{id: id})
+	_, err := req.Execute(unix.NETLINK_INET_DIAG, 0)
+	return err
+}
+
+// diagRequest is the kernel's inet_diag_req_v2 for one IPv4 TCP socket.
+type diagRequest struct{ id netlink.SocketID }
+
+const sizeofDiagRequest = 56
+
+func (r diagRequest) Len() int { return sizeofDiagRequest }
+
+func (r diagRequest) Serialize() []byte {
+	b := make([]byte, sizeofDiagRequest)
+	b[0], b[1] = unix.AF_INET, unix.IPPROTO_TCP
+	binary.NativeEndian.PutUint32(b[4:], 1<<tcpEstablished) // idiag_states
+	binary.BigEndian.PutUint16(b[8:], r.id.SourcePort)
+	binary.BigEndian.PutUint16(b[10:], r.id.DestinationPort)
+	copy(b[12:28], r.id.Source.To4())
+	copy(b[28:44], r.id.Destination.To4())
+	binary.NativeEndian.PutUint32(b[44:], r.id.Interface)
+	binary.NativeEndian.PutUint32(b[48:], r.id.Cookie[0])
+	binary.NativeEndian.PutUint32(b[52:], r.id.Cookie[1])
+	return b
 }
