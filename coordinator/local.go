@@ -371,7 +371,9 @@ func orNone(host string) string {
 // nobody else has (gtid_strict_mode stops it with error 1950), and its
 // dump threads collide with the old ones on the new writer. So its
 // replication IO thread is stopped too; the rejoin, after the
-// errant-transaction check, starts it again.
+// errant-transaction check, starts it again. And its clients are killed
+// before read_only is set (selfFencer's cutOff), so that it is read-only
+// before the leader takes it as lost.
 func (l *local) startSelfFenceLocked(why string, detach bool) {
 	if l.c.witness || l.base == nil {
 		return
@@ -399,10 +401,7 @@ func (l *local) startSelfFenceLocked(why string, detach bool) {
 			default:
 			}
 		}
-	})
-	if !detach {
-		f.detach = nil
-	}
+	}, detach)
 	l.c.log.Warn("self-fence: fencing the local mysqld", "host", l.c.host, "why", why)
 	go func() {
 		done := f.run(ctx, sf)

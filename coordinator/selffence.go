@@ -222,11 +222,16 @@ const selfFenceAttempt = 150 * time.Millisecond
 // selfFencer builds this host's self-fence from the configuration:
 // attempts of selfFenceAttempt every 200 ms, and the kill after
 // fence_timeout when kill_unfenced_mysqld is on and mysql_pidfile is
-// set.
-func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
+// set. cutOff: the writer lost its lease, so it may be cut off from
+// every replica while another writer opens: the clients are killed
+// before read_only (a commit waiting for an acknowledgement would hold
+// it back for a whole attempt) and its replication is detached (see
+// startSelfFenceLocked).
+func (c *Coordinator) selfFencer(update func(SelfFence), cutOff bool) selfFencer {
 	h := c.cfg.Host(c.host)
 	ft := c.cfg.Coordinator.FenceTimeout
 	local := fence.LocalFor(c.cfg, h, selfFenceAttempt)
+	local.Options.KillFirst = cutOff
 	f := selfFencer{
 		fence: local.Fence,
 		down: func(err error) string {
@@ -244,18 +249,20 @@ func (c *Coordinator) selfFencer(update func(SelfFence)) selfFencer {
 		ips, port := role.IPs, h.MySQLPort
 		f.reset = func() (int, error) { return resetSessions(ips, port) }
 	}
-	f.detach = func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		var err error
-		// mmm-notify's fence, running at the same time, kills every
-		// client session, this one's among them: try again on a new one.
-		for range 3 {
-			if err = detachReplication(ctx, local.Config); err == nil || !dbctl.ConnectionLost(err) {
-				break
+	if cutOff {
+		f.detach = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			var err error
+			// mmm-notify's fence, running at the same time, kills every
+			// client session, this one's among them: try again on a new one.
+			for range 3 {
+				if err = detachReplication(ctx, local.Config); err == nil || !dbctl.ConnectionLost(err) {
+					break
+				}
 			}
+			return err
 		}
-		return err
 	}
 	if c.cfg.Coordinator.KillUnfencedMySQLD && h.MySQLPidfile != "" {
 		f.kill = func(ctx context.Context) (string, error) {

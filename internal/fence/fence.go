@@ -72,7 +72,14 @@ type Options struct {
 	// the first one runs at once: the fence is on the failover's critical
 	// path.
 	Interval time.Duration
-	Clock    Clock
+	// KillFirst runs a kill round before the first SET GLOBAL read_only:
+	// for a server that may be cut off from every replica, whose commits
+	// in progress wait for a semisync acknowledgement that will not come
+	// and would hold read_only back for a whole attempt, while another
+	// writer may be opening. Killing is final only under read_only, so
+	// the rounds after it run as usual.
+	KillFirst bool
+	Clock     Clock
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -187,6 +194,11 @@ func (f *fencer) run(ctx context.Context) error {
 // (access denied) ends it after one kill round: killing still ends the
 // sessions in flight.
 func (f *fencer) setReadOnly(ctx context.Context) error {
+	if f.opts.KillFirst && !f.res.WasReadOnly {
+		// Its failure is not the fence's: the rounds under read_only
+		// decide.
+		_, _ = f.round(ctx)
+	}
 	for {
 		actx, cancel := context.WithTimeout(ctx, f.opts.ReadOnlyAttempt)
 		err := f.srv.SetReadOnly(actx, true)

@@ -27,6 +27,10 @@ type fakeServer struct {
 	// left.
 	kills []killAnswer
 
+	// waiters: SetReadOnly blocks until a kill round ran (commits
+	// waiting for a semisync acknowledgement that will not come).
+	waiters bool
+
 	reads, sets, rounds int
 	on                  bool
 }
@@ -59,6 +63,9 @@ func (s *fakeServer) ReadOnly(ctx context.Context) (dbctl.ReadOnlyState, error) 
 func (s *fakeServer) SetReadOnly(ctx context.Context, on bool) error {
 	s.mu.Lock()
 	err := s.set[min(s.sets, len(s.set)-1)]
+	if s.waiters && s.rounds == 0 {
+		err = errBlock
+	}
 	s.sets++
 	s.mu.Unlock()
 	if err == errBlock {
@@ -196,6 +203,46 @@ func TestFence(t *testing.T) {
 			}
 			if err != nil && strings.Contains(err.Error(), "app-lab") {
 				t.Errorf("error carries a credential: %v", err)
+			}
+		})
+	}
+}
+
+// TestFenceKillFirst: commits waiting for an acknowledgement hold
+// read_only back until their clients are killed. KillFirst kills them
+// before the first attempt, which then passes at once; without it the
+// first attempt waits out ReadOnlyAttempt. A server already read-only
+// gets no extra round.
+func TestFenceKillFirst(t *testing.T) {
+	writable := []roAnswer{{on: false}, {follow: true}}
+	tests := []struct {
+		name             string
+		killFirst, was   bool
+		attempts, rounds int
+	}{
+		{name: "kill first: one attempt", killFirst: true, attempts: 1, rounds: 2},
+		{name: "read_only first: blocked once", attempts: 2, rounds: 2},
+		{name: "kill first, already read-only: no extra round", killFirst: true, was: true, attempts: 1, rounds: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ro := writable
+			if tt.was {
+				ro = []roAnswer{{on: true}, {follow: true}}
+			}
+			srv := &fakeServer{readOnly: ro, set: []error{nil}, waiters: !tt.was}
+			if !tt.was {
+				srv.kills = []killAnswer{{ids: []uint64{5}}}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			res, err := Fence(ctx, srv, Options{MaxKillRetries: 3, ReadOnlyAttempt: 10 * time.Millisecond,
+				KillFirst: tt.killFirst, Clock: &fakeClock{now: time.Unix(0, 0)}})
+			if err != nil {
+				t.Fatalf("Fence: %v", err)
+			}
+			if res.ReadOnlyAttempts != tt.attempts || res.Rounds != tt.rounds {
+				t.Errorf("attempts %d rounds %d, want %d and %d", res.ReadOnlyAttempts, res.Rounds, tt.attempts, tt.rounds)
 			}
 		})
 	}

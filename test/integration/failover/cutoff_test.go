@@ -4,7 +4,9 @@ package failover
 
 import (
 	"context"
+	"database/sql"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +48,7 @@ func TestCutOffWriter(t *testing.T) {
 			app.Stop()
 			t.Fatalf("trial %d: the app writer does not write through the VIP", trial)
 		}
+		watch := watchWritable(t, w, p)
 		cutAt := time.Now()
 		undo, err := theLab.CutOff(ctx, w)
 		if err != nil {
@@ -54,6 +57,13 @@ func TestCutOffWriter(t *testing.T) {
 		}
 		waitState(t, 30*time.Second, p+" writer", func(s api.Snapshot) bool { return writerOf(s) == p })
 		decided := time.Since(cutAt)
+		// The old writer fences itself when its lease ends, before the
+		// leader takes it as lost: the two are never writable at once.
+		waitFor(10*time.Second, func() bool { return watch.bothSeen() || time.Since(cutAt) > decided+3*time.Second })
+		both, samples := watch.stop()
+		if both > 0 {
+			t.Errorf("trial %d: %s and %s both writable for %v (%d samples)", trial, w, p, both.Round(time.Millisecond), samples)
+		}
 		if !waitFor(30*time.Second, func() bool { return app.AckedSince(cutAt) >= 20 }) {
 			r := app.Snapshot()
 			undo(ctx)
@@ -81,6 +91,84 @@ func TestCutOffWriter(t *testing.T) {
 		}
 		rejoin(t, w, p, cutAt)
 	}
+}
+
+// writableWatch samples read_only of two servers every 10 ms, as root
+// over their sockets (a cut at L3 leaves them), and adds up the time
+// both were writable.
+type writableWatch struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	both   time.Duration
+	n      int
+}
+
+func watchWritable(t *testing.T, a, b string) *writableWatch {
+	t.Helper()
+	dbs := []*sql.DB{root(t, a), root(t, b)}
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &writableWatch{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		defer func() {
+			for _, db := range dbs {
+				db.Close()
+			}
+		}()
+		var since time.Time // both writable since (zero: not now)
+		for ctx.Err() == nil {
+			at := time.Now()
+			writable := 0
+			for _, db := range dbs {
+				qctx, qcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				var ro bool
+				if err := db.QueryRowContext(qctx, "SELECT @@read_only").Scan(&ro); err == nil && !ro {
+					writable++
+				}
+				qcancel()
+			}
+			w.mu.Lock()
+			switch {
+			case writable == 2 && since.IsZero():
+				since = at
+				w.n++
+			case writable == 2:
+				w.n++
+			case !since.IsZero():
+				w.both += at.Sub(since)
+				since = time.Time{}
+			}
+			w.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		w.mu.Lock()
+		if !since.IsZero() {
+			w.both += time.Since(since)
+		}
+		w.mu.Unlock()
+	}()
+	return w
+}
+
+// bothSeen reports whether a sample saw both writable.
+func (w *writableWatch) bothSeen() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n > 0
+}
+
+// stop ends the sampling and returns the time both were writable and
+// how many samples saw it.
+func (w *writableWatch) stop() (time.Duration, int) {
+	w.cancel()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.both, w.n
 }
 
 // recoverAll brings every host that is not ONLINE back: one whose rejoin
