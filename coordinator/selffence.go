@@ -79,6 +79,10 @@ type selfFencer struct {
 	// kill kills mysqld and waits for it to be gone (killMySQLD); nil:
 	// kill_unfenced_mysqld is off.
 	kill func(ctx context.Context) (string, error)
+	// stuck, when set (a writer that lost its lease), says why commits
+	// that wait for a semisync acknowledgement prove the writer cut off
+	// from its replicas ("" when none do; see stuckCommits).
+	stuck func(ctx context.Context) (string, error)
 	// detach, when set, runs once the fence is confirmed with mysqld
 	// alive: it ends the host's replication IO thread (see
 	// startSelfFenceLocked for when).
@@ -101,6 +105,9 @@ type selfFencer struct {
 func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 	start := s.now()
 	for ctx.Err() == nil {
+		if sf, done := s.killStuck(ctx, sf); done {
+			return sf
+		}
 		// One attempt may not outlast the kill's deadline: a mysqld that
 		// freezes during the fence must not hold the loop.
 		fctx, cancel := context.WithTimeout(ctx, max(s.killAfter-s.now().Sub(start), s.retry))
@@ -146,6 +153,68 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 	return sf
 }
 
+// killStuck kills mysqld at once when commits wait for an
+// acknowledgement that does not come (s.stuck). Those transactions are
+// in the binlog but not committed in the engine (AFTER_SYNC): killing
+// their sessions, as the fence does, would commit them on this server
+// alone, an errant transaction that blocks its rejoin; killed with
+// mysqld, they are discarded when it restarts as a replica
+// (init_rpl_role=SLAVE in my.cnf: MariaDB truncates such a
+// binlog tail at startup; restartDiscards checks that mysqld is so
+// configured). done: the fence ended with the kill.
+func (s selfFencer) killStuck(ctx context.Context, sf SelfFence) (SelfFence, bool) {
+	if s.stuck == nil || s.kill == nil {
+		return sf, false
+	}
+	why, err := s.stuck(ctx)
+	if err != nil || why == "" {
+		return sf, false
+	}
+	detail, err := s.kill(ctx)
+	if err != nil {
+		s.warn("self-fence: killing the mysqld whose commits wait failed; fencing it instead", "err", err)
+		return sf, false
+	}
+	return s.finish(sf, SelfFencedKilled, why+": "+detail+s.resetClients()), true
+}
+
+// stuckWait is how long a commit may wait for a semisync
+// acknowledgement before the self-fence of a writer that lost its lease
+// takes it as cut off from its replicas: acknowledgements take
+// milliseconds, and a commit that began at the cut has waited about a
+// lease by the time the lease runs out.
+const stuckWait = 250 * time.Millisecond
+
+// stuckCommits asks the local server whether commits wait for a
+// semisync acknowledgement for stuckWait or more. Shorter waits are
+// watched until they clear or pass it.
+func stuckCommits(ctx context.Context, cfg *mysql.Config) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, selfFenceAttempt+stuckWait+200*time.Millisecond)
+	defer cancel()
+	srv, err := dbctl.Open(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer srv.Close()
+	for {
+		n, longest, err := srv.SemisyncWaiters(ctx)
+		switch {
+		case err != nil:
+			return "", err
+		case n == 0:
+			return "", nil
+		case longest >= stuckWait:
+			return fmt.Sprintf("%d commit(s) waited up to %v for a semisync acknowledgement: no replica receives this writer's binlog; killed with mysqld so that its restart discards them",
+				n, longest.Round(time.Millisecond)), nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // resetClients resets the writer VIPs' sessions (s.reset) and says how
 // it went, for the detail.
 func (s selfFencer) resetClients() string {
@@ -170,13 +239,9 @@ func (s selfFencer) finish(sf SelfFence, how, detail string) SelfFence {
 // waits, within ctx, until it is gone. It refuses a pid whose process is
 // not mysqld or mariadbd: a stale pid file may name anything.
 func killMySQLD(ctx context.Context, pidfile string) (string, error) {
-	b, err := os.ReadFile(pidfile)
+	pid, err := readPid(pidfile)
 	if err != nil {
-		return "", fmt.Errorf("coordinator: mysql_pidfile: %w", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid < 2 {
-		return "", fmt.Errorf("coordinator: mysql_pidfile %s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
+		return "", err
 	}
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	if err != nil {
@@ -196,6 +261,19 @@ func killMySQLD(ctx context.Context, pidfile string) (string, error) {
 		}
 	}
 	return fmt.Sprintf("SIGKILL to pid %d (%s)", pid, pidfile), nil
+}
+
+// readPid reads mysqld's pid from its pid file.
+func readPid(pidfile string) (int, error) {
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		return 0, fmt.Errorf("coordinator: mysql_pidfile: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid < 2 {
+		return 0, fmt.Errorf("coordinator: mysql_pidfile %s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
+	}
+	return pid, nil
 }
 
 // gone: pid has ended (no such process, or a zombie waiting for its
@@ -248,6 +326,24 @@ func (c *Coordinator) selfFencer(update func(SelfFence), cutOff bool) selfFencer
 	if role := c.cfg.WriterRole(); role != nil && slices.Contains(role.Hosts, c.host) {
 		ips, port := role.IPs, h.MySQLPort
 		f.reset = func() (int, error) { return resetSessions(ips, port) }
+	}
+	if cutOff && c.cfg.Coordinator.KillUnfencedMySQLD && h.MySQLPidfile != "" {
+		f.stuck = func(ctx context.Context) (string, error) {
+			why, err := stuckCommits(ctx, local.Config)
+			if why == "" || err != nil {
+				return "", err
+			}
+			pid, err := readPid(h.MySQLPidfile)
+			if err != nil {
+				return "", err
+			}
+			if ok, missing := restartDiscards(ctx, pid); !ok {
+				c.log.Warn("self-fence: commits wait for a semisync acknowledgement on this cut-off writer, but a restart would keep them: fencing it instead; they stay here as errant transactions that block its rejoin",
+					"host", c.host, "why", missing, "commits", why)
+				return "", nil
+			}
+			return why, nil
+		}
 	}
 	if cutOff {
 		f.detach = func(ctx context.Context) error {

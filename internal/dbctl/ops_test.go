@@ -307,3 +307,52 @@ func openRoot(t *testing.T, s *mariadbd.Server) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestSemisyncWaiters: with semisync on and the replica's IO thread
+// stopped, a commit waits for an acknowledgement that does not come;
+// SemisyncWaiters sees it and how long it has waited. Turning the master
+// side off releases it.
+func TestSemisyncWaiters(t *testing.T) {
+	ctx := needServers(t)
+	replicating(t, ctx)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = P.SetSemisyncMaster(ctx, false)
+		_ = R.SetSemisyncReplica(ctx, false)
+		_ = R.StartReplication(ctx, dbctl.IOThread)
+		replicating(t, ctx)
+	})
+	if n, _, err := P.SemisyncWaiters(ctx); err != nil || n != 0 {
+		t.Fatalf("idle: %d waiters, %v", n, err)
+	}
+	if err := R.StopReplication(ctx, dbctl.IOThread); err != nil {
+		t.Fatal(err)
+	}
+	if err := P.SetSemisyncMasterTimeout(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = P.SetSemisyncMasterTimeout(context.Background(), 10*time.Second) })
+	if err := P.SetSemisyncMaster(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- execOn(ctx, primary, "INSERT INTO t.x (v) VALUES (?)", "waiters")
+	}()
+	var n int
+	var longest time.Duration
+	var err error
+	eventually(t, ctx, 20*time.Second, func() (bool, string) {
+		n, longest, err = P.SemisyncWaiters(ctx)
+		return err == nil && n == 1 && longest >= 200*time.Millisecond, fmt.Sprintf("%d waiters, longest %v, %v", n, longest, err)
+	})
+	if err := P.SetSemisyncMaster(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting commit: %v", err)
+	}
+	if n, _, err := P.SemisyncWaiters(ctx); err != nil || n != 0 {
+		t.Errorf("released: %d waiters, %v", n, err)
+	}
+}

@@ -183,14 +183,11 @@ func (c *campaign) converge(ctx context.Context, f Fault, since time.Time) (time
 // AWAITING_RECOVERY (at most once a second per host: the state machine
 // refuses it until the host replicates, caught up).
 func (c *campaign) operate(ctx context.Context, lastTry map[string]time.Time) {
-	for _, d := range lab.DBHosts() {
-		if srv, err := c.l.Server(d.Name); err == nil && !srv.Running() {
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := c.l.StartMySQL(sctx, d.Name)
-			cancel()
-			c.log.Warn("mysqld had died after the reverse: started again", "host", d.Name, "err", err)
-		}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if started, err := c.l.RestartDead(sctx); len(started) > 0 || err != nil {
+		c.log.Warn("mysqld had died after the reverse: started again", "hosts", started, "err", err)
 	}
+	cancel()
 	s, ok := c.l.LeaderSnapshot()
 	if !ok {
 		return

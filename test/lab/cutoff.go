@@ -34,8 +34,9 @@ func (l *Lab) CutOff(ctx context.Context, host string) (Undo, error) {
 	return once(func(ctx context.Context) error { return l.Reconnect(ctx, host) }), nil
 }
 
-// Reconnect removes what CutOff added for host; routes already gone are
-// no error.
+// Reconnect removes what CutOff added for host (routes already gone are
+// no error) and starts its mysqld again if it died meanwhile
+// (RestartDead).
 func (l *Lab) Reconnect(ctx context.Context, host string) error {
 	h, err := LookupHost(host)
 	if err != nil {
@@ -46,7 +47,11 @@ func (l *Lab) Reconnect(ctx context.Context, host string) error {
 		errs = append(errs, blackhole(l.Namespace(host), o.Addr, false),
 			blackhole(l.Namespace(o.Name), h.Addr, false))
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	_, err = l.RestartDead(ctx, host)
+	return err
 }
 
 // cutPeers are the hosts CutOff separates host from.

@@ -216,11 +216,45 @@ func (l *Lab) NetworkDown(ctx context.Context, host string, d time.Duration) (Un
 }
 
 // NetworkUp brings host's eth0 up again; the kernel restores its routes.
+// A mysqld that died meanwhile is started again (RestartDead).
 func (l *Lab) NetworkUp(ctx context.Context, host string) error {
 	if _, err := LookupHost(host); err != nil {
 		return err
 	}
-	return setLink(l.Namespace(host), hostIface, true)
+	if err := setLink(l.Namespace(host), hostIface, true); err != nil {
+		return err
+	}
+	_, err := l.RestartDead(ctx, host)
+	return err
+}
+
+// RestartDead starts again the mysqld of each of hosts (every database
+// host when none is named) that is not running, as systemd's
+// Restart=on-abort does on a real host: a writer cut off from its
+// replicas while commits wait for their acknowledgement is killed by its
+// coordinator's self-fence. The reverses of the network faults call it;
+// it returns the hosts it started.
+func (l *Lab) RestartDead(ctx context.Context, hosts ...string) ([]string, error) {
+	if len(hosts) == 0 {
+		for _, h := range DBHosts() {
+			hosts = append(hosts, h.Name)
+		}
+	}
+	var started []string
+	var errs []error
+	for _, h := range hosts {
+		s, err := l.Server(h)
+		if err != nil || s.Running() {
+			continue // not a database host, or alive
+		}
+		l.log.Warn("mysqld had died: starting it again, as systemd would", "host", h)
+		if err := s.Start(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("lab: restart mysqld on %s: %w", h, err))
+			continue
+		}
+		started = append(started, h)
+	}
+	return started, errors.Join(errs...)
 }
 
 // Partition cuts a and b from each other and from nothing else: both
@@ -257,7 +291,8 @@ func (l *Lab) Partition(ctx context.Context, a, b string) (Undo, error) {
 // Partitioned returns the hosts currently cut from each other.
 func (l *Lab) Partitioned() ([]string, error) { return l.isolatedPorts() }
 
-// Heal ends any partition.
+// Heal ends any partition and starts again a mysqld that died meanwhile
+// (RestartDead).
 func (l *Lab) Heal(ctx context.Context) error {
 	cur, err := l.isolatedPorts()
 	if err != nil {
@@ -267,7 +302,11 @@ func (l *Lab) Heal(ctx context.Context) error {
 	for _, h := range cur {
 		errs = append(errs, l.setIsolated(h, false))
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	_, err = l.RestartDead(ctx, cur...)
+	return err
 }
 
 // Thread names replication threads.
