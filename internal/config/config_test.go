@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config/configtest"
 )
 
 // labBase is the lab topology (docs/lab.md) in MMM's format; tests include
@@ -18,31 +20,7 @@ const labBase = `active_master_role writer
     cluster_interface eth0
     agent_user mmm_agent
 </host>
-<host db1>
-    ip 198.18.0.11
-    mode master
-    peer db2
-</host>
-<host db2>
-    ip 198.18.0.12
-    mode master
-    peer db1
-</host>
-<host db3>
-    ip 198.18.0.13
-    mode slave
-</host>
-<role writer>
-    hosts db1, db2
-    ips 198.18.0.100
-    mode exclusive
-</role>
-<role reader>
-    hosts db1, db2, db3
-    ips 198.18.0.101, 198.18.0.102, 198.18.0.103
-    mode balanced
-</role>
-`
+` + configtest.Topology
 
 // inDir writes files (name → content, mode 0600) into a fresh directory
 // and makes it the working directory, so that messages name files the way

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config/configtest"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 )
 
@@ -25,31 +26,7 @@ const labConf = `active_master_role writer
     replication_user repl
     replication_password repl-lab
 </host>
-<host db1>
-    ip 198.18.0.11
-    mode master
-    peer db2
-</host>
-<host db2>
-    ip 198.18.0.12
-    mode master
-    peer db1
-</host>
-<host db3>
-    ip 198.18.0.13
-    mode slave
-</host>
-<role writer>
-    hosts db1, db2
-    ips 198.18.0.100
-    mode exclusive
-</role>
-<role reader>
-    hosts db1, db2, db3
-    ips 198.18.0.101, 198.18.0.102, 198.18.0.103
-    mode balanced
-</role>
-<coordinator>
+` + configtest.Topology + `<coordinator>
     lease 1s
 </coordinator>
 <keepalived>

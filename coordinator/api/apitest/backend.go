@@ -16,6 +16,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/config/configtest"
 )
 
 // Config is the lab topology in MMM's format: db1 and db2 masters (writer
@@ -24,31 +25,7 @@ const Config = `active_master_role writer
 <host default>
     cluster_interface eth0
 </host>
-<host db1>
-    ip 198.18.0.11
-    mode master
-    peer db2
-</host>
-<host db2>
-    ip 198.18.0.12
-    mode master
-    peer db1
-</host>
-<host db3>
-    ip 198.18.0.13
-    mode slave
-</host>
-<role writer>
-    hosts db1, db2
-    ips 198.18.0.100
-    mode exclusive
-</role>
-<role reader>
-    hosts db1, db2, db3
-    ips 198.18.0.101, 198.18.0.102, 198.18.0.103
-    mode balanced
-</role>
-<keepalived>
+` + configtest.Topology + `<keepalived>
     virtual_router_id 51
 </keepalived>
 `
