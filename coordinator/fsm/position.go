@@ -2,9 +2,12 @@ package fsm
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mmm-keepalived/mmm-keepalived/internal/gtid"
 )
 
 // Position summarises a host's executed GTID set for comparisons: for
@@ -18,54 +21,36 @@ import (
 type Position map[string]uint64
 
 // ParsePosition accepts MariaDB's gtid_binlog_pos / gtid_slave_pos syntax
-// ("0-1-100,1-2-7": domain-server-seq) and MySQL's gtid_executed syntax
-// ("3E11FA47-…:1-100:105,…"). Whitespace and newlines are ignored; "" is
-// the empty position.
+// ("0-1-100,1-2-7": domain-server-seq; of two GTIDs of one domain the
+// higher counts) and MySQL's gtid_executed syntax ("3E11FA47-…:1-100:105,…",
+// with MySQL 8.3's tags "uuid:1-5:tag:1-3"), both parsed by internal/gtid.
+// Whitespace and newlines are ignored; "" is the empty position.
 func ParsePosition(s string) (Position, error) {
 	p := Position{}
-	s = strings.Join(strings.Fields(s), "")
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
+		return p, nil
+	}
+	if strings.Contains(s, ":") {
+		set, err := gtid.ParseMySQL(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrParse, err)
+		}
+		maps.Copy(p, set.Highest())
 		return p, nil
 	}
 	for _, item := range strings.Split(s, ",") {
-		key, seq, err := parseGTIDItem(item)
+		pos, err := gtid.ParseMariaDB(item)
 		if err != nil {
-			return nil, fmt.Errorf("%w: GTID %q: %v", ErrParse, item, err)
+			return nil, fmt.Errorf("%w: %w", ErrParse, err)
 		}
-		if cur, ok := p[key]; !ok || seq > cur {
-			p[key] = seq
+		for _, g := range pos.GTIDs() {
+			key := strconv.FormatUint(uint64(g.Domain), 10)
+			if cur, ok := p[key]; !ok || g.Seq > cur {
+				p[key] = g.Seq
+			}
 		}
 	}
 	return p, nil
-}
-
-func parseGTIDItem(item string) (string, uint64, error) {
-	if uuid, ranges, ok := strings.Cut(item, ":"); ok { // MySQL
-		var max uint64
-		for _, r := range strings.Split(ranges, ":") {
-			_, hi, isRange := strings.Cut(r, "-")
-			if !isRange {
-				hi = r
-			}
-			n, err := strconv.ParseUint(hi, 10, 64)
-			if err != nil {
-				return "", 0, err
-			}
-			max = n // intervals are ascending: the last one ends highest
-		}
-		return strings.ToLower(uuid), max, nil
-	}
-	parts := strings.Split(item, "-") // MariaDB
-	if len(parts) != 3 {
-		return "", 0, fmt.Errorf("want domain-server-seq")
-	}
-	for _, p := range parts[:2] {
-		if _, err := strconv.ParseUint(p, 10, 32); err != nil {
-			return "", 0, err
-		}
-	}
-	seq, err := strconv.ParseUint(parts[2], 10, 64)
-	return parts[0], seq, err
 }
 
 // Covers reports whether p has applied at least everything q has.

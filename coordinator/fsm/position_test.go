@@ -16,7 +16,10 @@ func TestParsePosition(t *testing.T) {
 		{" 0-1-100,\n 0-2-90", "0:100", false},
 		{"0-2-90,0-1-100", "0:100", false},
 		{"3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:11-18", "3e11fa47-71ca-11e1-9e33-c80aa9429562:18", false},
-		{"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,aaaa:7", "3e11fa47-71ca-11e1-9e33-c80aa9429562:5,aaaa:7", false},
+		{"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5,4e11fa47-71ca-11e1-9e33-c80aa9429562:7", "3e11fa47-71ca-11e1-9e33-c80aa9429562:5,4e11fa47-71ca-11e1-9e33-c80aa9429562:7", false},
+		// MySQL 8.3+ tagged transactions count per tag.
+		{"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:mmm:1-3", "3e11fa47-71ca-11e1-9e33-c80aa9429562:5,3e11fa47-71ca-11e1-9e33-c80aa9429562:mmm:3", false},
+		{"aaaa:7", "", true},
 		{"0-1", "", true},
 		{"x-1-100", "", true},
 		{"0-1-x", "", true},

@@ -2,6 +2,7 @@ package gtid
 
 import (
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -199,4 +200,23 @@ func FuzzParseMySQL(f *testing.F) {
 			t.Fatalf("%q is not consistent with itself", set)
 		}
 	})
+}
+
+func TestMySQLHighest(t *testing.T) {
+	set, err := ParseMySQL("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:11-18:tag1:4,4e11fa47-71ca-11e1-9e33-c80aa9429562:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := set.Highest()
+	want := map[string]uint64{
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562":      18,
+		"3e11fa47-71ca-11e1-9e33-c80aa9429562:tag1": 4,
+		"4e11fa47-71ca-11e1-9e33-c80aa9429562":      7,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("Highest = %v, want %v", got, want)
+	}
+	if len(MySQLSet{}.Highest()) != 0 {
+		t.Error("the empty set has a highest transaction")
+	}
 }

@@ -105,3 +105,19 @@ func subtract(a, b []Interval) []Interval {
 	}
 	return out
 }
+
+// Highest returns, for every source of the set, its highest transaction
+// number, keyed by the source's UUID, or "uuid:tag" for tagged
+// transactions: a summary that tells which of two servers replicating
+// from the same writer has applied more (gaps are ignored).
+func (set MySQLSet) Highest() map[string]uint64 {
+	out := make(map[string]uint64, len(set.m))
+	for k, ivs := range set.m {
+		key := k.uuid
+		if k.tag != "" {
+			key += ":" + k.tag
+		}
+		out[key] = ivs[len(ivs)-1].Last
+	}
+	return out
+}
