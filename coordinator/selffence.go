@@ -185,34 +185,24 @@ func (s selfFencer) killStuck(ctx context.Context, sf SelfFence) (SelfFence, boo
 // lease by the time the lease runs out.
 const stuckWait = 250 * time.Millisecond
 
-// stuckCommits asks the local server whether commits wait for a
-// semisync acknowledgement for stuckWait or more. Shorter waits are
-// watched until they clear or pass it.
+// stuckCommits asks the local server whether a commit has waited
+// stuckWait or more for a semisync acknowledgement. It decides at once:
+// while acknowledgements flow, short waits come and go, and waiting for
+// them to clear would hold the fence back.
 func stuckCommits(ctx context.Context, cfg *mysql.Config) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, selfFenceAttempt+stuckWait+200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(ctx, selfFenceAttempt)
 	defer cancel()
 	srv, err := dbctl.Open(ctx, cfg)
 	if err != nil {
 		return "", err
 	}
 	defer srv.Close()
-	for {
-		n, longest, err := srv.SemisyncWaiters(ctx)
-		switch {
-		case err != nil:
-			return "", err
-		case n == 0:
-			return "", nil
-		case longest >= stuckWait:
-			return fmt.Sprintf("%d commit(s) waited up to %v for a semisync acknowledgement: no replica receives this writer's binlog; killed with mysqld so that its restart discards them",
-				n, longest.Round(time.Millisecond)), nil
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	n, longest, err := srv.SemisyncWaiters(ctx)
+	if err != nil || n == 0 || longest < stuckWait {
+		return "", err
 	}
+	return fmt.Sprintf("%d commit(s) waited up to %v for a semisync acknowledgement: no replica receives this writer's binlog; killed with mysqld so that its restart discards them",
+		n, longest.Round(time.Millisecond)), nil
 }
 
 // resetClients resets the writer VIPs' sessions (s.reset) and says how
