@@ -19,6 +19,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/journal"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/version"
 )
 
@@ -46,7 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	level := new(slog.LevelVar)
-	log := newLogger(o.logFormat, level, stderr)
+	f, _ := stderr.(*os.File)
+	log := newLogger(o.logFormat, level, stderr, journal.Stream(f))
 	cfg, err := config.LoadCluster(o.config, o.cluster)
 	if err != nil {
 		log.Error("configuration", "err", err)
@@ -222,7 +224,9 @@ func levelFor(o options, cfg *config.Config) slog.Level {
 	return slog.LevelInfo
 }
 
-func newLogger(format string, level *slog.LevelVar, w io.Writer) *slog.Logger {
+// newLogger logs in format to w; journald: w is the journal, each line
+// gets its syslog priority.
+func newLogger(format string, level *slog.LevelVar, w io.Writer, journald bool) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 		// MMM's FATAL (above ERROR) keeps its name.
 		if a.Key == slog.LevelKey && len(groups) == 0 {
@@ -232,10 +236,16 @@ func newLogger(format string, level *slog.LevelVar, w io.Writer) *slog.Logger {
 		}
 		return a
 	}}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+	inner := func(w io.Writer) slog.Handler {
+		if format == "json" {
+			return slog.NewJSONHandler(w, opts)
+		}
+		return slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if journald {
+		return slog.New(journal.NewHandler(w, inner))
+	}
+	return slog.New(inner(w))
 }
 
 // driverLog passes go-sql-driver's messages to slog at debug level.
