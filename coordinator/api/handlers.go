@@ -24,6 +24,9 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST "+PathCommand, s.handleCommand)
 	s.mux.HandleFunc("POST "+PathSwitchover, s.handleSwitchover)
 	s.mux.HandleFunc("POST "+PathVRRP, s.handleVRRP)
+	for _, p := range []string{PathHealth, PathWriter, PathReader} {
+		s.mux.HandleFunc("GET "+p, s.handleHealth)
+	}
 	if s.opts.Metrics != nil {
 		s.mux.Handle("GET "+PathMetrics, s.opts.Metrics)
 	}

@@ -129,7 +129,16 @@ func (s *Server) ServeTCPListener(ctx context.Context, ln net.Listener) error {
 		}
 		return s.serve(ctx, ln, s.mux)
 	}
-	return s.serve(ctx, ln, requireToken(tok, s.mux))
+	authed := requireToken(tok, s.mux)
+	return s.serve(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Load balancers check without a token; the health endpoints
+		// read nothing but what they answer.
+		if healthPath(r.URL.Path) {
+			s.mux.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	}))
 }
 
 // ReloadToken rereads TokenFile (SIGHUP): forwarding uses the new token

@@ -483,3 +483,52 @@ func TestReloadToken(t *testing.T) {
 		t.Errorf("forward after ReloadToken = %+v, %v", rep, err)
 	}
 }
+
+// TestHealthEndpoints: /health, /writer and /reader answer without the
+// token (load balancers carry none) from the answering node's own state;
+// every other path still needs it. A node without a raft leader answers
+// 503 to all three.
+func TestHealthEndpoints(t *testing.T) {
+	tok := tokenFile(t, "s3cret")
+	b := apitest.New(t)
+	s := apitest.Serve(t, b, api.ServerOptions{TokenFile: tok})
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get("http://" + s.Addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for _, tc := range []struct {
+		node, leader string
+		path         string
+		code         int
+		text         string
+	}{
+		{"db1", "db1", api.PathWriter, 200, "OK: db1 is the writer"},
+		{"db1", "db1", api.PathReader, 200, "OK: db1 is ONLINE with reader("},
+		{"db1", "db1", api.PathHealth, 200, "OK: db1, raft leader db1"},
+		{"db2", "db1", api.PathWriter, 503, "NO: the writer is db1, not db2"},
+		{"db2", "db1", api.PathReader, 200, "OK: db2 is ONLINE with reader("},
+		{"db1", "", api.PathWriter, 503, "NO: db1 has no raft leader"},
+		{"db1", "", api.PathReader, 503, "NO: db1 has no raft leader"},
+		{"db1", "", api.PathHealth, 503, "NO: db1 has no raft leader"},
+	} {
+		b.SetLeader(tc.node, tc.leader, "")
+		code, text := get(tc.path)
+		if code != tc.code || !strings.HasPrefix(text, tc.text) {
+			t.Errorf("%s on %s (leader %q): %d %q, want %d %q", tc.path, tc.node, tc.leader, code, text, tc.code, tc.text)
+		}
+	}
+	b.SetLeader("db1", "db1", "")
+	b.Step(fsm.Writable{Host: "db1", Writable: false})
+	if code, text := get(api.PathWriter); code != 503 || !strings.Contains(text, "not writable") {
+		t.Errorf("writer read-only: %d %q", code, text)
+	}
+	if code, _ := get(api.PathShow); code != http.StatusUnauthorized {
+		t.Errorf("show without a token: %d, want 401", code)
+	}
+}
