@@ -75,6 +75,8 @@ type Coordinator struct {
 	peers     []Peer
 	execs     map[string]Executor
 
+	live liveness // for the watchdog (Stalled)
+
 	replica  *Replica
 	node     *node
 	listener *peerListener

@@ -75,12 +75,14 @@ func (l *local) runTrack(ctx context.Context) {
 	l.mu.Unlock()
 	t := time.NewTimer(0)
 	defer t.Stop()
+	defer l.c.live.track.Store(0)
 	for {
 		changed, state := l.c.replica.Changed(), l.c.node.stateChanged()
 		wait := l.leaseWait(lease)
 		if hold := l.applyTrack(); hold > 0 {
 			wait = min(wait, hold)
 		}
+		l.c.live.beat(&l.c.live.track, l.c.now())
 		t.Reset(wait)
 		select {
 		case <-ctx.Done():

@@ -72,6 +72,8 @@ func (c *Coordinator) lead(ctx context.Context) {
 	// The first leadership transfer may come 5 s into the term, later
 	// ones transferGap apart (maybeTransfer).
 	lastTransfer := c.now().Add(5*time.Second - transferGap)
+	c.live.beat(&c.live.monitor, c.now())
+	defer c.live.monitor.Store(0)
 	for {
 		select {
 		case <-ctx.Done():
@@ -106,6 +108,7 @@ func (c *Coordinator) lead(ctx context.Context) {
 		if c.maybeTransfer(view, lastTransfer) {
 			lastTransfer = c.now()
 		}
+		c.live.beat(&c.live.monitor, c.now())
 	}
 }
 

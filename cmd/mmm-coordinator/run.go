@@ -166,7 +166,7 @@ func mainLoop(ctx context.Context, o options, c *coordinator.Coordinator, prober
 	pet := watchdogInterval(log)
 	t := time.NewTicker(pet)
 	defer t.Stop()
-	status := ""
+	status, stalled := "", false
 	for {
 		select {
 		case <-ctx.Done():
@@ -174,12 +174,24 @@ func mainLoop(ctx context.Context, o options, c *coordinator.Coordinator, prober
 		case <-hup:
 			reload(o, c, prober, srv, level, log)
 		case <-t.C:
-			msg := "WATCHDOG=1"
-			if s := c.Status(); s != status {
-				status = s
-				msg += "\nSTATUS=" + s
+			// A stuck loop stops the petting: systemd then restarts the
+			// process (WatchdogSec) instead of keeping a coordinator that
+			// answers its API and does nothing.
+			msg, s := "WATCHDOG=1", c.Status()
+			if why := c.Stalled(); why != "" {
+				msg, s = "", "stalled: "+why
+				if !stalled {
+					log.Error("a loop is stuck: no longer petting systemd's watchdog", "why", why)
+				}
 			}
-			notify(log, msg)
+			stalled = strings.HasPrefix(s, "stalled: ")
+			if s != status {
+				status = s
+				msg = strings.TrimPrefix(msg+"\nSTATUS="+s, "\n")
+			}
+			if msg != "" {
+				notify(log, msg)
+			}
 		}
 	}
 }
