@@ -524,6 +524,7 @@ func TestHealthEndpoints(t *testing.T) {
 		}
 	}
 	b.SetLeader("db1", "db1", "")
+	b.FailActions("promote db1", "read_only=0 refused") // the coordinator cannot open it again
 	b.Step(fsm.Writable{Host: "db1", Writable: false})
 	if code, text := get(api.PathWriter); code != 503 || !strings.Contains(text, "not writable") {
 		t.Errorf("writer read-only: %d %q", code, text)

@@ -37,25 +37,30 @@ func clusterCommands() []*cli.Command {
 			Action: historyAction,
 		},
 		{
-			Name: "switchover", Usage: "move the writer role to its peer (or --to HOST)",
+			Name: "switchover", Usage: "move the writer role to its peer (or --to HOST) and wait until it is done",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "to", Usage: "target `HOST` (default: the other ONLINE host of the writer role)"},
+				&cli.DurationFlag{Name: "wait", Value: time.Minute, Usage: "follow the handover for at most `DURATION` (0: return once the move is committed)"},
+				&cli.BoolFlag{Name: "no-wait", Usage: "same as --wait 0"},
 				jsonFlag,
 			},
 			Description: "A move_role of the active master role, refused like it (target not ONLINE,\n" +
 				"role on its preferred host in ACTIVE mode, ...). The coordinator hands\n" +
 				"over: close the old writer, fence it, catch the target up, promote it.\n" +
-				"mmmctl returns once the move is committed; follow it with mmmctl history.\n\n" +
-				"Example:\n   mmmctl switchover\n   mmmctl switchover --to db1",
-			Action: func(c *cli.Context) error {
-				if err := wantArgs(c, 0); err != nil {
-					return err
+				"mmmctl prints each step as it completes and returns once the target is\n" +
+				"the writer with its MySQL writable (exit 0); a step that fails for good,\n" +
+				"or the role moving elsewhere, exits 1 with the reason; not done within\n" +
+				"--wait, 7. --no-wait returns once the move is committed, as mmm_control's\n" +
+				"move_role does. With --json the reply is the JSON and the steps go to\n" +
+				"stderr.\n\n" +
+				"Example:\n   mmmctl switchover\n   mmmctl switchover --to db1 --wait 2m\n   mmmctl switchover --no-wait",
+			Before: func(c *cli.Context) error {
+				if c.Bool("no-wait") {
+					return c.Set("wait", "0s")
 				}
-				resp, err := ask(c, func(cl *api.Client, ctx context.Context) (api.CommandResponse, error) {
-					return cl.Switchover(ctx, c.String("to"))
-				})
-				return printReply(c, resp, err)
+				return nil
 			},
+			Action:       switchoverAction,
 			BashComplete: completeHosts,
 		},
 	}

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"encoding/json"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,8 +117,8 @@ func TestSwitchover(t *testing.T) {
 	}{
 		{[]string{"switchover", "--to", "db9"}, "ERROR: Unknown host name 'db9'!\n", app.ExitUnknown},
 		{[]string{"switchover", "--to", "db3"}, "ERROR: Host 'db3' can't handle role 'writer'. Only following hosts could: db1, db2\n", app.ExitRefused},
-		{[]string{"switchover"}, "OK: Role 'writer' has been moved from 'db1' to 'db2'. Now you can wait some time and check new roles info!\n", 0},
-		{[]string{"switchover", "--to", "db1"}, "OK: Role 'writer' has been moved from 'db2' to 'db1'. Now you can wait some time and check new roles info!\n", 0},
+		{[]string{"switchover", "--no-wait"}, "OK: Role 'writer' has been moved from 'db1' to 'db2'. Now you can wait some time and check new roles info!\n", 0},
+		{[]string{"switchover", "--to", "db1", "--wait", "0"}, "OK: Role 'writer' has been moved from 'db2' to 'db1'. Now you can wait some time and check new roles info!\n", 0},
 		{[]string{"set_offline", "db2"}, "OK: State of 'db2' changed to ADMIN_OFFLINE. Now you can wait some time and check all roles!\n", 0},
 		{[]string{"switchover"}, "ERROR: No host can take over role 'writer': 'db2' is 'ADMIN_OFFLINE'.\n", app.ExitRefused},
 	} {
@@ -126,6 +128,37 @@ func TestSwitchover(t *testing.T) {
 	var resp api.CommandResponse
 	if err := json.Unmarshal([]byte(r.stdout), &resp); err != nil || resp.Command != "move_role writer db2" || resp.OK || r.code != app.ExitRefused {
 		t.Errorf("switchover --json = %v %+v (%d)", err, resp, r.code)
+	}
+}
+
+// TestSwitchoverWaits: by default switchover follows the handover and
+// prints each action as it completes, then says when the target is the
+// writer with its MySQL writable; an action that fails for good ends it
+// with exit 1 and the reason.
+func TestSwitchoverWaits(t *testing.T) {
+	e := newEnv(t)
+	r := e.run(t, "switchover")
+	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+	want := []string{
+		"OK: Role 'writer' has been moved from 'db1' to 'db2'. Now you can wait some time and check new roles info!",
+		"  ok        close-writer db1 (120ms)",
+		"  ok        fence db1 (120ms)",
+		"  ok        catch-up db2 previous db1 (120ms)",
+		"  ok        promote db2 previous db1 (120ms)",
+		"  ok        open-writer db2 (120ms)",
+	}
+	if r.code != 0 || len(lines) < len(want)+1 || !slices.Equal(lines[:len(want)], want) ||
+		!regexp.MustCompile(`^OK: 'db2' is the writer, its MySQL writable, \S+ after the move\.$`).MatchString(lines[len(lines)-1]) {
+		t.Fatalf("switchover: code %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+
+	e.backend.FailActions("catch-up db1", "refused: db1 misses 0-2-17 that no reachable server has")
+	r = e.run(t, "switchover", "--json")
+	var resp api.CommandResponse
+	if err := json.Unmarshal([]byte(r.stdout), &resp); err != nil || !resp.OK || r.code != app.ExitError ||
+		!strings.Contains(r.stderr, "  failed    catch-up db1 previous db2 (120ms): refused: db1 misses 0-2-17") ||
+		!strings.Contains(r.stderr, "mmmctl: switchover db2 -> db1: catch-up db1 previous db2 failed: refused") {
+		t.Errorf("switchover with a refused catch-up: %v %+v, code %d, stderr:\n%s", err, resp, r.code, r.stderr)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +49,7 @@ type Backend struct {
 	history   []api.HistoryEntry
 	commands  []fsm.Command
 	vrrp      []api.VRRPReport
+	fail      map[string]string // FailActions
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -162,11 +164,46 @@ func (b *Backend) step(in fsm.Input) fsm.Output {
 		b.history = append(b.history, api.HistoryEntry{Index: b.index, Time: b.now, Kind: "command",
 			Text: c.String() + " => " + out.Reply.Text})
 	}
+	var seen []fsm.Input
 	for _, a := range out.Actions {
-		b.history = append(b.history, api.HistoryEntry{Index: b.index, Time: b.now, Kind: "action",
-			Host: a.Subject(), Text: a.String(), Outcome: "ok", Duration: 120 * time.Millisecond})
+		e := api.HistoryEntry{Index: b.index, Time: b.now, Kind: "action",
+			Host: a.Subject(), Text: a.String(), Outcome: "ok", Duration: 120 * time.Millisecond}
+		for prefix, msg := range b.fail {
+			if strings.HasPrefix(e.Text, prefix) {
+				e.Outcome, e.Error = "failed", msg
+			}
+		}
+		b.history = append(b.history, e)
+		// What the runtime would observe once the action ran.
+		switch a := a.(type) {
+		case fsm.Promote:
+			if e.Outcome == "ok" {
+				seen = append(seen, fsm.Writable{Host: a.Host, Writable: true})
+			}
+		case fsm.Fence:
+			seen = append(seen, fsm.Writable{Host: a.Host, Writable: false})
+		}
+	}
+	for _, in := range seen {
+		b.now = b.now.Add(time.Second)
+		b.m.Step(b.now, in)
 	}
 	return out
+}
+
+// FailActions makes every later action whose text starts with prefix
+// fail for good with msg ("" to stop).
+func (b *Backend) FailActions(prefix, msg string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail == nil {
+		b.fail = map[string]string{}
+	}
+	if msg == "" {
+		delete(b.fail, prefix)
+		return
+	}
+	b.fail[prefix] = msg
 }
 
 // notLeader returns the error a follower's write gets, or nil on the leader.

@@ -4,6 +4,7 @@ package mmmctl
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -51,8 +52,14 @@ func testSwitchoverUnderLoad(t *testing.T, firstID int64) {
 	}
 
 	start := time.Now()
+	// switchover waits: the reply, each step of the handover, then the
+	// target writable.
 	r := ctl(t, "db3", "switchover")
-	want(t, r, 0, fmt.Sprintf("OK: Role 'writer' has been moved from '%s' to '%s'. Now you can wait some time and check new roles info!\n", w, p))
+	moved := fmt.Sprintf("OK: Role 'writer' has been moved from '%s' to '%s'. Now you can wait some time and check new roles info!\n", w, p)
+	done := regexp.MustCompile(fmt.Sprintf(`(?m)^  ok +promote %s previous %s .*\n(.*\n)*OK: '%s' is the writer, its MySQL writable, \S+ after the move\.\n$`, p, w, p))
+	if r.code != 0 || !strings.HasPrefix(r.stdout, moved) || !done.MatchString(r.stdout) {
+		t.Errorf("switchover: %s\nwant exit 0, %q, the handover's steps and the target writable", r, moved)
+	}
 	s := waitState(t, 30*time.Second, p+" writer with the writer VIP", func(s api.Snapshot) bool {
 		h, err := theLab.VIPHolders(lab.WriterVIP)
 		return writerOf(s) == p && err == nil && len(h) == 1 && h[0] == p
