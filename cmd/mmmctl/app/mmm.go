@@ -214,7 +214,7 @@ var mmmHelp = [][2]string{
 
 var moreHelp = [][2]string{
 	{"set_online --force <host>", "set host <host> online without verified replication"},
-	{"switchover [--to <host>]", "move the writer role to its peer (or <host>)"},
+	{"switchover [--to <host>] [--no-wait]", "move the writer role to its peer (or <host>), wait until done"},
 	{"status", "show raft members, leader, replication and semisync"},
 	{"history [--limit <n>]", "show transitions and actions with their outcome"},
 	{"config check <file>", "validate a configuration, print it without secrets"},
