@@ -108,7 +108,7 @@ func serve(ctx context.Context, o options, cfg *config.Config, host string, leve
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(c, api.ServerOptions{TokenFile: cfg.Coordinator.APITokenFile, Metrics: metrics.Handler(),
+	srv := api.NewServer(c, api.ServerOptions{TokenFile: cfg.Coordinator.APITokenFile, ReadTokenFile: cfg.Coordinator.APIReadTokenFile, Metrics: metrics.Handler(),
 		ShutdownTimeout: 3 * time.Second, Version: version.Version}, log.With("component", "api"))
 
 	// Everything below stops when ctx ends; errc collects the first

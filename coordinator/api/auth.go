@@ -52,10 +52,19 @@ func bearer(r *http.Request) []byte {
 	return []byte(strings.TrimSpace(h[len(prefix):]))
 }
 
-// requireToken wraps next with the bearer token check.
-func requireToken(token []byte, next http.Handler) http.Handler {
+// requireToken wraps next with the bearer token check: token may do
+// anything; readToken (nil: none) only GET and HEAD — reads and /metrics.
+func requireToken(token, readToken []byte, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !tokenEqual(bearer(r), token) {
+		got := bearer(r)
+		switch {
+		case tokenEqual(got, token):
+		case readToken != nil && tokenEqual(got, readToken):
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				writeError(w, ErrorResponse{Code: CodeUnauthorized, Message: "the read-only token (api_read_token_file) cannot change anything: use api_token_file's"})
+				return
+			}
+		default:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mmm-coordinator"`)
 			writeError(w, ErrorResponse{Code: CodeUnauthorized, Message: "missing or wrong bearer token"})
 			return

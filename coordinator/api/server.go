@@ -21,8 +21,12 @@ type ServerOptions struct {
 	// token this server forwards writes to the leader with. "" = no token:
 	// ServeTCP then refuses non-loopback addresses.
 	TokenFile string
+	// ReadTokenFile holds a second token that may only read (GET: show,
+	// status, checks, history, ping, /metrics); "" = none.
+	ReadTokenFile string
 	// Metrics is mounted at /metrics (Prometheus); nil = no metrics. On
-	// TCP it requires the token like every other endpoint.
+	// TCP it requires a token (the read-only one will do) like every
+	// other endpoint.
 	Metrics http.Handler
 	// RequestTimeout bounds one request, forwarding and waiting for a
 	// leader included; default 10 s. A client's shorter deadline wins.
@@ -129,7 +133,14 @@ func (s *Server) ServeTCPListener(ctx context.Context, ln net.Listener) error {
 		}
 		return s.serve(ctx, ln, s.mux)
 	}
-	authed := requireToken(tok, s.mux)
+	var readTok []byte
+	if s.opts.ReadTokenFile != "" {
+		if readTok, err = ReadToken(s.opts.ReadTokenFile); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	authed := requireToken(tok, readTok, s.mux)
 	return s.serve(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Load balancers check without a token; the health endpoints
 		// read nothing but what they answer.

@@ -533,3 +533,40 @@ func TestHealthEndpoints(t *testing.T) {
 		t.Errorf("show without a token: %d, want 401", code)
 	}
 }
+
+// TestReadOnlyToken: the read-only token reads (show, /metrics) and is
+// refused every write with a message naming the other token; the admin
+// token still does everything.
+func TestReadOnlyToken(t *testing.T) {
+	tok, readTok := tokenFile(t, "s3cret"), tokenFile(t, "r3ad")
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "mmm_up 1\n") })
+	s := apitest.Serve(t, apitest.New(t), api.ServerOptions{TokenFile: tok, ReadTokenFile: readTok, Metrics: metrics})
+	url := "http://" + s.Addr
+	reader := client(t, api.ClientOptions{URL: url, TokenFile: readTok})
+	if _, err := reader.Snapshot(ctxT(t)); err != nil {
+		t.Errorf("show with the read-only token: %v", err)
+	}
+	offline, err := fsm.ParseCommand("set_offline db3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = reader.Command(ctxT(t), offline)
+	if !errors.Is(err, api.ErrUnauthorized) || !strings.Contains(err.Error(), "read-only token") {
+		t.Errorf("a write with the read-only token: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+api.PathMetrics, nil)
+	req.Header.Set("Authorization", "Bearer r3ad")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "mmm_up 1") {
+		t.Errorf("/metrics with the read-only token: %d %q", resp.StatusCode, body)
+	}
+	admin := client(t, api.ClientOptions{URL: url, TokenFile: tok})
+	if r, err := admin.Command(ctxT(t), offline); err != nil || !r.OK {
+		t.Errorf("a write with the admin token: %+v, %v", r, err)
+	}
+}

@@ -77,14 +77,22 @@ func decode(fsys fileSystem, doc *document, probs *problems) *Config {
 	unique(d, "socket", &c.Socket, &c.Socket.Where, socketKeys)
 	unique(d, "coordinator", &c.Coordinator, &c.Coordinator.Where, coordinatorKeys)
 	unique(d, "keepalived", &c.Keepalived, &c.Keepalived.Where, keepalivedKeys)
-	if p := c.Coordinator.APITokenFile; p != "" {
+	for _, t := range []struct {
+		key, what string
+		path      *string
+	}{{"api_token_file", "holds the API token", &c.Coordinator.APITokenFile},
+		{"api_read_token_file", "holds the read-only API token", &c.Coordinator.APIReadTokenFile}} {
+		p := *t.path
+		if p == "" {
+			continue
+		}
 		if !filepath.IsAbs(p) { // like include: relative to the file naming it
-			p = filepath.Join(filepath.Dir(c.Coordinator.At("api_token_file").File), p)
-			c.Coordinator.APITokenFile = p
+			p = filepath.Join(filepath.Dir(c.Coordinator.At(t.key).File), p)
+			*t.path = p
 		}
 		// Only the coordinator needs to read it; elsewhere it may be absent.
 		if _, mode, err := fsys.ReadFile(p); err == nil {
-			d.warnReadable(p, mode, "holds the API token")
+			d.warnReadable(p, mode, t.what)
 		}
 	}
 	for _, s := range doc.sections["copy_method"] {

@@ -17,14 +17,22 @@ func (c *Config) CheckFiles() error { return c.checkFiles(osFiles{}) }
 
 func (c *Config) checkFiles(fsys fileSystem) error {
 	var probs problems
-	if p := c.Coordinator.APITokenFile; p != "" {
-		pos, key := c.Coordinator.At("api_token_file"), "api_token_file"
+	for _, t := range [][2]string{{"api_token_file", c.Coordinator.APITokenFile}, {"api_read_token_file", c.Coordinator.APIReadTokenFile}} {
+		key, p := t[0], t[1]
+		if p == "" {
+			continue
+		}
+		pos := c.Coordinator.At(key)
 		switch data, _, err := fsys.ReadFile(p); {
 		case err != nil:
 			probs.add(ErrInclude, pos, "coordinator", "", key, cannotRead(p, err))
 		case len(bytes.TrimSpace(data)) == 0:
 			probs.add(ErrValue, pos, "coordinator", "", key, fmt.Sprintf("%q is empty; expected the API's bearer token", p))
 		}
+	}
+	if c.Coordinator.APIReadTokenFile != "" && c.Coordinator.APITokenFile == "" {
+		probs.add(ErrValue, c.Coordinator.At("api_read_token_file"), "coordinator", "", "api_read_token_file",
+			"a read-only token without api_token_file: the TCP API would have no token for writes (set api_token_file too)")
 	}
 	return probs.err(c.Files)
 }

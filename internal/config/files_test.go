@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"maps"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +42,34 @@ func TestCheckFiles(t *testing.T) {
 			var ce *Error
 			if tc.want != "" && (!errors.As(err, &ce) || ce.Pos != (Pos{File: "main.conf", Line: 3}) || ce.Key != "api_token_file") {
 				t.Errorf("CheckFiles error %#v: want the position of api_token_file", ce)
+			}
+		})
+	}
+}
+
+// TestCheckFilesReadToken: the read-only token file is read like the
+// admin one, and is refused without it (the TCP API would have no token
+// that may write).
+func TestCheckFilesReadToken(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra string
+		files       map[string]string
+		want        string
+	}{
+		{"both", "<coordinator>\n    api_token_file etc/api.token\n    api_read_token_file etc/read.token\n</coordinator>\n",
+			map[string]string{"etc/api.token": "a\n", "etc/read.token": "r\n"}, ""},
+		{"read token missing", "<coordinator>\n    api_token_file etc/api.token\n    api_read_token_file etc/read.token\n</coordinator>\n",
+			map[string]string{"etc/api.token": "a\n"}, `main.conf:4: coordinator: api_read_token_file: cannot read "etc/read.token"`},
+		{"read token alone", "<coordinator>\n    api_read_token_file etc/read.token\n</coordinator>\n",
+			map[string]string{"etc/read.token": "r\n"}, `main.conf:3: coordinator: api_read_token_file: a read-only token without api_token_file`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"base.conf": labBase, "main.conf": "include base.conf\n" + tc.extra}
+			maps.Copy(files, tc.files)
+			inDir(t, files)
+			err := mustLoad(t, "main.conf").CheckFiles()
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.HasPrefix(err.Error(), tc.want)) {
+				t.Errorf("CheckFiles = %v, want %q", err, tc.want)
 			}
 		})
 	}

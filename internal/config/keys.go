@@ -180,6 +180,7 @@ var coordinatorKeys = keyTable[Coordinator]{
 	"raft_election_timeout":     setDuration(func(c *Coordinator) *time.Duration { return &c.RaftElectionTimeout }),
 	"raft_leader_lease_timeout": setDuration(func(c *Coordinator) *time.Duration { return &c.RaftLeaderLeaseTimeout }),
 	"api_token_file":            setString(func(c *Coordinator) *string { return &c.APITokenFile }),
+	"api_read_token_file":       setString(func(c *Coordinator) *string { return &c.APIReadTokenFile }),
 	"lease":                     setDuration(func(c *Coordinator) *time.Duration { return &c.Lease }),
 	"history_size":              setInt(func(c *Coordinator) *int { return &c.HistorySize }),
 	"fence_timeout":             setDuration(func(c *Coordinator) *time.Duration { return &c.FenceTimeout }),

@@ -278,6 +278,10 @@ type Coordinator struct {
 	RaftElectionTimeout    time.Duration // 500 ms
 	RaftLeaderLeaseTimeout time.Duration // 250 ms
 	APITokenFile           string        // bearer token for the TCP API
+	// APIReadTokenFile holds a second bearer token that may read (show,
+	// status, checks, history, ping, /metrics) and change nothing: for
+	// Prometheus and dashboards.
+	APIReadTokenFile string
 	Lease                  time.Duration // 2 s: no leader for this long → close the track_file
 	HistorySize            int           // 1000 entries of transitions and actions
 	FenceTimeout           time.Duration // 5 s
