@@ -282,9 +282,9 @@ type Coordinator struct {
 	// status, checks, history, ping, /metrics) and change nothing: for
 	// Prometheus and dashboards.
 	APIReadTokenFile string
-	Lease                  time.Duration // 2 s: no leader for this long → close the track_file
-	HistorySize            int           // 1000 entries of transitions and actions
-	FenceTimeout           time.Duration // 5 s
+	Lease            time.Duration // 2 s: no leader for this long → close the track_file
+	HistorySize      int           // 1000 entries of transitions and actions
+	FenceTimeout     time.Duration // 5 s
 	// KillUnfencedMySQLD: a host that lost the writer role and whose
 	// mysqld cannot be made read-only within fence_timeout has its
 	// mysqld killed (SIGKILL, by mysql_pidfile) by its own coordinator;
