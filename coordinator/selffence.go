@@ -15,6 +15,7 @@ import (
 
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/mycnf"
 )
 
 // The self-fence: a host that stops being allowed to write makes sure
@@ -160,7 +161,7 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 // alone, an errant transaction that blocks its rejoin; killed with
 // mysqld, they are discarded when it restarts as a replica
 // (init_rpl_role=SLAVE in my.cnf: MariaDB truncates such a
-// binlog tail at startup; restartDiscards checks that mysqld is so
+// binlog tail at startup; mycnf.RestartDiscards checks that mysqld is so
 // configured). done: the fence ended with the kill.
 func (s selfFencer) killStuck(ctx context.Context, sf SelfFence) (SelfFence, bool) {
 	if s.stuck == nil || s.kill == nil {
@@ -327,7 +328,7 @@ func (c *Coordinator) selfFencer(update func(SelfFence), cutOff bool) selfFencer
 			if err != nil {
 				return "", err
 			}
-			if ok, missing := restartDiscards(ctx, pid); !ok {
+			if ok, missing := mycnf.RestartDiscards(ctx, pid); !ok {
 				c.log.Warn("self-fence: commits wait for a semisync acknowledgement on this cut-off writer, but a restart would keep them: fencing it instead; they stay here as errant transactions that block its rejoin",
 					"host", c.host, "why", missing, "commits", why)
 				return "", nil

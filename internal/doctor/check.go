@@ -67,6 +67,7 @@ func Check(cfg *config.Config, facts map[string]*Facts, local *Local, writer str
 	c.cluster(hosts)
 	if local != nil {
 		c.keepalived(local)
+		c.restart(local)
 	}
 	r := &Report{Writer: c.writer, Problems: c.problems}
 	if local != nil {
@@ -574,6 +575,20 @@ func (c *checker) keepalived(l *Local) {
 	case !bytes.Equal(l.Installed, l.Rendered):
 		c.add(Error, l.Host, "keepalived", render,
 			"%s differs from what mmmctl keepalived render produces for %s (%s): keepalived may not track mmm-check and the coordinator's track file as the failover needs", l.ConfPath, l.Host, firstDiff(l.Installed, l.Rendered))
+	}
+}
+
+// restart checks that the local mysqld, killed by its coordinator as a
+// cut-off writer, restarts without what waited for an acknowledgement.
+func (c *checker) restart(l *Local) {
+	switch {
+	case !l.RestartChecked:
+	case l.RestartErr != nil:
+		c.add(Note, l.Host, "restart", "check that my.cnf's [mysqld] has init_rpl_role = SLAVE and skip_slave_start",
+			"cannot read the local mysqld's options: %v", l.RestartErr)
+	case l.RestartMissing != "":
+		c.add(Warning, l.Host, "restart", cnf("init_rpl_role = SLAVE", "skip_slave_start"),
+			"%s: a writer cut off from its replicas is then fenced without being killed, and comes back with the transactions that waited for an acknowledgement (an errant transaction that blocks its rejoin); with both, its coordinator kills it and the restart discards them", l.RestartMissing)
 	}
 }
 

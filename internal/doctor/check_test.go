@@ -385,3 +385,30 @@ func TestCheckKeepalived(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckRestart: on a writer host, a mysqld whose options lack what a
+// safe restart after a kill needs is a warning with the my.cnf lines; one
+// whose options cannot be read a note; a safe one, or none checked,
+// nothing.
+func TestCheckRestart(t *testing.T) {
+	rendered := []byte("global_defs {\n    router_id db1\n}\n")
+	for _, tc := range []struct {
+		name  string
+		local Local
+		want  []want
+	}{
+		{"not checked", Local{}, nil},
+		{"safe", Local{RestartChecked: true}, nil},
+		{"lacks both", Local{RestartChecked: true, RestartMissing: "mysqld's configuration lacks init_rpl_role = SLAVE and skip_slave_start"},
+			[]want{{Warning, "db1", "restart", "lacks init_rpl_role = SLAVE and skip_slave_start: a writer cut off", "init_rpl_role = SLAVE\nskip_slave_start"}}},
+		{"unreadable", Local{RestartChecked: true, RestartErr: errors.New("no such file")},
+			[]want{{Note, "db1", "restart", "cannot read the local mysqld's options: no such file", "init_rpl_role = SLAVE"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := tc.local
+			l.Host, l.ConfPath, l.KeepalivedVersion, l.Installed, l.Rendered = "db1", DefaultKeepalivedConf, "2.2.7", rendered, rendered
+			r := Check(labConfig(t, ""), healthyFacts(), &l, "")
+			matchProblems(t, r, append(tc.want, want{Note, "db1", "read_only", "", ""}))
+		})
+	}
+}

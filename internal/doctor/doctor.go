@@ -170,7 +170,24 @@ func collectLocal(ctx context.Context, cfg *config.Config, opts Options, lp Loca
 	} else {
 		l.RenderErr = fmt.Errorf("no renderer")
 	}
+	if rp, ok := lp.(RestartProbe); ok {
+		if h := cfg.Host(opts.LocalHost); h != nil && h.MySQLPidfile != "" {
+			l.RestartChecked = true
+			var safe bool
+			safe, l.RestartMissing, l.RestartErr = rp.RestartSafe(ctx, h.MySQLPidfile)
+			if safe {
+				l.RestartMissing = ""
+			}
+		}
+	}
 	return l
+}
+
+// RestartProbe, when a LocalProbe has it, reads whether the local mysqld
+// (by its pid file) restarts safely after its coordinator kills it
+// (mycnf.RestartDiscards): safe, or what it lacks.
+type RestartProbe interface {
+	RestartSafe(ctx context.Context, pidfile string) (bool, string, error)
 }
 
 // DBHosts are cfg's hosts that run MySQL (every host but witnesses), in

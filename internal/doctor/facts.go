@@ -91,4 +91,12 @@ type Local struct {
 	ReadErr   error
 	Rendered  []byte
 	RenderErr error
+
+	// RestartChecked: the local mysqld's options were read (its
+	// mysql_pidfile, then my_print_defaults); RestartMissing names what a
+	// safe restart after a kill lacks ("" = nothing: mycnf.RestartDiscards),
+	// RestartErr why they could not be read.
+	RestartChecked bool
+	RestartMissing string
+	RestartErr     error
 }

@@ -9,10 +9,12 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/internal/config"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/mycnf"
 )
 
 // ExecProbe is the LocalProbe of a real machine.
@@ -40,6 +42,23 @@ func parseKeepalivedVersion(out string, err error) (string, error) {
 		return "", err
 	}
 	return "", fmt.Errorf("no version in %q", strings.TrimSpace(out))
+}
+
+// RestartSafe implements RestartProbe: the pid in pidfile, then
+// mycnf.RestartDiscards within ctx and 5 s.
+func (ExecProbe) RestartSafe(ctx context.Context, pidfile string) (bool, string, error) {
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		return false, "", err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid < 2 {
+		return false, "", fmt.Errorf("%s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	safe, missing := mycnf.RestartDiscards(ctx, pid)
+	return safe, missing, nil
 }
 
 // ReadFile implements LocalProbe.

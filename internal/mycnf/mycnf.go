@@ -1,4 +1,8 @@
-package coordinator
+// Package mycnf reads what the local mysqld was started with (its my.cnf
+// groups, as my_print_defaults --mysqld prints them, and its command
+// line) and tells whether a restart after a kill is safe for the
+// self-fence: see RestartDiscards.
+package mycnf
 
 import (
 	"bytes"
@@ -9,7 +13,7 @@ import (
 	"strings"
 )
 
-// restartDiscards reports whether the mysqld whose pid is pid discards,
+// RestartDiscards reports whether the mysqld whose pid is pid discards,
 // when it restarts after a kill, the transactions that were in its binlog
 // but not committed in the engine, and does not replicate before its
 // coordinator's rejoin — what the self-fence needs before it kills a cut-off
@@ -25,7 +29,7 @@ import (
 // It reads the options as mysqld does (my_print_defaults --mysqld, with the
 // defaults files of mysqld's command line) plus the command line itself.
 // When either is missing it says which, for the log.
-func restartDiscards(ctx context.Context, pid int) (bool, string) {
+func RestartDiscards(ctx context.Context, pid int) (bool, string) {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return false, fmt.Sprintf("mysqld's command line: %v", err)
@@ -46,12 +50,12 @@ func restartDiscards(ctx context.Context, pid int) (bool, string) {
 		return false, fmt.Sprintf("my_print_defaults: %v", err)
 	}
 	opts = append(strings.Split(string(bytes.TrimSpace(out)), "\n"), opts...)
-	return restartOptions(opts)
+	return RestartOptions(opts)
 }
 
-// restartOptions checks mysqld options (--name[=value], the later one
+// RestartOptions checks mysqld options (--name[=value], the later one
 // winning) for init_rpl_role=SLAVE and skip_slave_start.
-func restartOptions(opts []string) (bool, string) {
+func RestartOptions(opts []string) (bool, string) {
 	role, skip := "", false
 	for _, o := range opts {
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimSpace(o), "--"), "=")

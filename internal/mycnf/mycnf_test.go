@@ -1,4 +1,4 @@
-package coordinator
+package mycnf
 
 import (
 	"context"
@@ -30,7 +30,7 @@ func TestRestartOptions(t *testing.T) {
 		{nil, false, "init_rpl_role = SLAVE and skip_slave_start"},
 	}
 	for _, tt := range tests {
-		ok, missing := restartOptions(tt.opts)
+		ok, missing := RestartOptions(tt.opts)
 		if ok != tt.ok || !strings.Contains(missing, tt.missing) || (tt.ok && missing != "") {
 			t.Errorf("%q: %v %q, want %v %q", tt.opts, ok, missing, tt.ok, tt.missing)
 		}
@@ -72,7 +72,7 @@ func TestRestartDiscards(t *testing.T) {
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		ok, missing := restartDiscards(context.Background(), cmd.Process.Pid)
+		ok, missing := RestartDiscards(context.Background(), cmd.Process.Pid)
 		cmd.Process.Kill()
 		cmd.Wait()
 		if ok != tt.ok {
