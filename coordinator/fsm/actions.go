@@ -3,6 +3,7 @@ package fsm
 import (
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // Replication repairs (ReplIntent.Kind).
@@ -266,26 +267,29 @@ func (s *step) replNeed(h *HostStatus, am string) (kind, master string) {
 	return "", ""
 }
 
-// ringNeed is the active master's own repair, for one case only: its
-// promotion stopped its replication from its peer (RingStopped), and its
-// peer master is back (AWAITING_RECOVERY after a failover, or ONLINE
-// after a switchover) with verified replication from it, while the active
-// master's replication from that peer, still configured, is stopped —
-// Promote stopped it, so that a returning old master's unshipped
-// writes are never pulled in. Starting it again
-// restores MMM's master-master topology (there the active master's IO
-// thread reconnects by itself when the peer returns), without which
-// set_online of the peer would wait forever for its peer's replication
-// checks. The runtime checks the peer for errant transactions before it
-// starts it. Any other breakage of the active master's replication is
-// only reported.
+// ringNeed is the active master's own repair: its replication from its
+// peer (MMM's master-master ring) is stopped or broken while its peer
+// is back (AWAITING_RECOVERY after a failover, ONLINE otherwise) with
+// verified replication from it. A promotion stops it on purpose
+// (RingStopped), so that a returning old master's unshipped writes are
+// never pulled in; other breakages come from faults — a peer restarted
+// after a crash that discarded its binlog's uncommitted tail answers the
+// active master's IO thread with error 1236 until it has fetched that
+// tail again, and an IO thread stops for good on it. MMM only ignored
+// such breakages; starting the ring again restores its master-master
+// topology (without which set_online of the peer waits forever for its
+// peer's replication checks), retried every ReplicationRetry. The
+// runtime checks the peer for errant transactions before it starts it.
 func (s *step) ringNeed(h *HostStatus) (kind, master string) {
 	hs := s.hostSpec(h.Name)
 	if h.RingStopped && h.Repl.Kind == replStart && h.ok(CheckRepThreads) {
 		h.RingStopped = false // the restart took effect: the ring runs again
 	}
-	if hs == nil || hs.Peer == "" || !h.RingStopped || h.Follows != hs.Peer || h.ok(CheckRepThreads) {
+	if hs == nil || hs.Peer == "" || h.Follows != hs.Peer || h.ok(CheckRepThreads) {
 		return "", ""
+	}
+	if rt := h.check(CheckRepThreads); strings.HasPrefix(rt.Message, "ERROR: Replication is not set up") {
+		return "", "" // removed on purpose (RESET SLAVE ALL)
 	}
 	p := s.host(hs.Peer)
 	if p == nil || (p.State != StateAwaitingRecovery && p.State != StateOnline) ||

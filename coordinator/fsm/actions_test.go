@@ -83,8 +83,12 @@ func TestReplNeed(t *testing.T) {
 			st.Host("db1").RingStopped = true
 			failChecks(st, "db1", CheckRepThreads)
 		}, replStart, "db2"},
-		{"the active master, stopped by someone else: only reported", "db1", func(st *State) {
+		{"the active master, broken by a fault: restart", "db1", func(st *State) {
 			failChecks(st, "db1", CheckRepThreads)
+		}, replStart, "db2"},
+		{"the active master, replication removed on purpose: leave it", "db1", func(st *State) {
+			failChecks(st, "db1", CheckRepThreads)
+			st.Host("db1").check(CheckRepThreads).Message = "ERROR: Replication is not set up"
 		}, "", ""},
 		{"the active master, its peer ONLINE but lagging", "db1", func(st *State) {
 			st.Host("db1").RingStopped = true

@@ -100,12 +100,15 @@
 //     would otherwise differ by more than one.
 //   - The active master's broken replication from its ONLINE peer
 //     is reported once (MMM ignored it); set_online checks the host's own
-//     replication (set_online --force skips that check). The one repair of
-//     the active master's own replication: when its peer comes back
-//     (AWAITING_RECOVERY) with verified replication from it, the
-//     replication Promote stopped is started again (ringNeed), which
-//     MMM's IO thread did by reconnecting, and set_online of the peer
-//     needs.
+//     replication (set_online --force skips that check). The active
+//     master's own replication from its peer (the ring) is started again
+//     whenever it is stopped or broken while its peer is back
+//     (AWAITING_RECOVERY or ONLINE) with verified replication from it
+//     (ringNeed): after a promotion stopped it, which MMM's IO thread
+//     undid by reconnecting and set_online of the peer needs, and after a
+//     fault broke it (error 1236 from a peer whose crash recovery
+//     discarded its binlog's uncommitted tail), which MMM left broken.
+//     Only a replication removed on purpose (RESET SLAVE ALL) is left.
 //   - A master seen writable, or claiming the VIP, without holding the
 //     writer role is closed and fenced at once.
 //     Conversely, the ONLINE writer seen turning read-only while it keeps

@@ -271,7 +271,8 @@ func (c *hostCtx) fail(state HostState, withChecks bool) {
 }
 
 // warnActiveMasterReplication reports that the active master's own
-// replication from its ONLINE peer is broken — MMM ignores it silently.
+// replication from its ONLINE peer is broken — MMM ignored it silently;
+// ringNeed starts it again.
 // A deliberately removed replication ("not set up") is not reported.
 func (c *hostCtx) warnActiveMasterReplication() {
 	rt := c.h.check(CheckRepThreads)
@@ -281,7 +282,7 @@ func (c *hostCtx) warnActiveMasterReplication() {
 	}
 	if !c.h.ReplWarned {
 		c.h.ReplWarned = true
-		c.s.log(LevelWarn, "Replication on active master '%s' from its peer '%s' is broken; ignoring it as MMM does. Message: %s",
+		c.s.log(LevelWarn, "Replication on active master '%s' from its peer '%s' is broken; starting it again (MMM ignored it). Message: %s",
 			c.h.Name, c.peer, rt.Message)
 	}
 }
