@@ -15,7 +15,6 @@ import (
 
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
-	"github.com/mmm-keepalived/mmm-keepalived/internal/mycnf"
 )
 
 // The self-fence: a host that stops being allowed to write makes sure
@@ -80,10 +79,6 @@ type selfFencer struct {
 	// kill kills mysqld and waits for it to be gone (killMySQLD); nil:
 	// kill_unfenced_mysqld is off.
 	kill func(ctx context.Context) (string, error)
-	// stuck, when set (a writer that lost its lease), says why commits
-	// that wait for a semisync acknowledgement prove the writer cut off
-	// from its replicas ("" when none do; see stuckCommits).
-	stuck func(ctx context.Context) (string, error)
 	// detach, when set, runs once the fence is confirmed with mysqld
 	// alive: it ends the host's replication IO thread (see
 	// startSelfFenceLocked for when).
@@ -106,9 +101,6 @@ type selfFencer struct {
 func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 	start := s.now()
 	for ctx.Err() == nil {
-		if sf, done := s.killStuck(ctx, sf); done {
-			return sf
-		}
 		// One attempt may not outlast the kill's deadline: a mysqld that
 		// freezes during the fence must not hold the loop.
 		fctx, cancel := context.WithTimeout(ctx, max(s.killAfter-s.now().Sub(start), s.retry))
@@ -152,58 +144,6 @@ func (s selfFencer) run(ctx context.Context, sf SelfFence) SelfFence {
 		}
 	}
 	return sf
-}
-
-// killStuck kills mysqld at once when commits wait for an
-// acknowledgement that does not come (s.stuck). Those transactions are
-// in the binlog but not committed in the engine (AFTER_SYNC): killing
-// their sessions, as the fence does, would commit them on this server
-// alone, an errant transaction that blocks its rejoin; killed with
-// mysqld, they are discarded when it restarts as a replica
-// (init_rpl_role=SLAVE in my.cnf: MariaDB truncates such a
-// binlog tail at startup; mycnf.RestartDiscards checks that mysqld is so
-// configured). done: the fence ended with the kill.
-func (s selfFencer) killStuck(ctx context.Context, sf SelfFence) (SelfFence, bool) {
-	if s.stuck == nil || s.kill == nil {
-		return sf, false
-	}
-	why, err := s.stuck(ctx)
-	if err != nil || why == "" {
-		return sf, false
-	}
-	detail, err := s.kill(ctx)
-	if err != nil {
-		s.warn("self-fence: killing the mysqld whose commits wait failed; fencing it instead", "err", err)
-		return sf, false
-	}
-	return s.finish(sf, SelfFencedKilled, why+": "+detail+s.resetClients()), true
-}
-
-// stuckWait is how long a commit may wait for a semisync
-// acknowledgement before the self-fence of a writer that lost its lease
-// takes it as cut off from its replicas: acknowledgements take
-// milliseconds, and a commit that began at the cut has waited about a
-// lease by the time the lease runs out.
-const stuckWait = 250 * time.Millisecond
-
-// stuckCommits asks the local server whether a commit has waited
-// stuckWait or more for a semisync acknowledgement. It decides at once:
-// while acknowledgements flow, short waits come and go, and waiting for
-// them to clear would hold the fence back.
-func stuckCommits(ctx context.Context, cfg *mysql.Config) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, selfFenceAttempt)
-	defer cancel()
-	srv, err := dbctl.Open(ctx, cfg)
-	if err != nil {
-		return "", err
-	}
-	defer srv.Close()
-	n, longest, err := srv.SemisyncWaiters(ctx)
-	if err != nil || n == 0 || longest < stuckWait {
-		return "", err
-	}
-	return fmt.Sprintf("%d commit(s) waited up to %v for a semisync acknowledgement: no replica receives this writer's binlog; killed with mysqld so that its restart discards them",
-		n, longest.Round(time.Millisecond)), nil
 }
 
 // resetClients resets the writer VIPs' sessions (s.reset) and says how
@@ -317,24 +257,6 @@ func (c *Coordinator) selfFencer(update func(SelfFence), cutOff bool) selfFencer
 	if role := c.cfg.WriterRole(); role != nil && slices.Contains(role.Hosts, c.host) {
 		ips, port := role.IPs, h.MySQLPort
 		f.reset = func() (int, error) { return resetSessions(ips, port) }
-	}
-	if cutOff && c.cfg.Coordinator.KillUnfencedMySQLD && h.MySQLPidfile != "" {
-		f.stuck = func(ctx context.Context) (string, error) {
-			why, err := stuckCommits(ctx, local.Config)
-			if why == "" || err != nil {
-				return "", err
-			}
-			pid, err := readPid(h.MySQLPidfile)
-			if err != nil {
-				return "", err
-			}
-			if ok, missing := mycnf.RestartDiscards(ctx, pid); !ok {
-				c.log.Warn("self-fence: commits wait for a semisync acknowledgement on this cut-off writer, but a restart would keep them: fencing it instead; they stay here as errant transactions that block its rejoin",
-					"host", c.host, "why", missing, "commits", why)
-				return "", nil
-			}
-			return why, nil
-		}
 	}
 	if cutOff {
 		f.detach = func(ctx context.Context) error {

@@ -328,50 +328,6 @@ func TestSelfFencerDetach(t *testing.T) {
 	}
 }
 
-// TestSelfFencerKillsStuckWriter: a writer that lost its lease while
-// commits wait for a semisync acknowledgement is killed at once, without
-// a fence attempt (whose kills would commit them on it alone); with no
-// such commit, or without the kill, it is fenced as usual.
-func TestSelfFencerKillsStuckWriter(t *testing.T) {
-	tests := []struct {
-		name             string
-		stuck            string
-		stuckErr         error
-		canKill          bool
-		wantHow          string
-		fences, killsNum int
-	}{
-		{name: "commits wait: killed", stuck: "1 commit(s) waited up to 900ms", canKill: true, wantHow: SelfFencedKilled, killsNum: 1},
-		{name: "no commit waits: fenced", canKill: true, wantHow: SelfFencedReadOnly, fences: 1},
-		{name: "cannot tell: fenced", stuckErr: errors.New("connect: timeout"), canKill: true, wantHow: SelfFencedReadOnly, fences: 1},
-		{name: "commits wait, kill off: fenced", stuck: "1 commit(s) waited", wantHow: SelfFencedReadOnly, fences: 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			clock := &fakeClock{now: t0}
-			fences, kills := 0, 0
-			s := selfFencer{
-				fence: func(context.Context) (fence.Result, error) { fences++; return fence.Result{}, nil },
-				down:  func(error) string { return "" },
-				stuck: func(context.Context) (string, error) { return tt.stuck, tt.stuckErr },
-				reset: func() (int, error) { return 1, nil },
-				retry: time.Millisecond, killAfter: time.Hour, now: clock.Now, after: clock.After,
-				update: func(SelfFence) {}, warn: func(string, ...any) {},
-			}
-			if tt.canKill {
-				s.kill = func(context.Context) (string, error) { kills++; return "SIGKILL to pid 42", nil }
-			}
-			got := s.run(context.Background(), SelfFence{})
-			if !got.Done || got.How != tt.wantHow || fences != tt.fences || kills != tt.killsNum {
-				t.Fatalf("%+v after %d fences and %d kills; want %s, %d and %d", got, fences, kills, tt.wantHow, tt.fences, tt.killsNum)
-			}
-			if tt.wantHow == SelfFencedKilled && (!strings.Contains(got.Detail, tt.stuck) || !strings.Contains(got.Detail, "SIGKILL to pid 42")) {
-				t.Errorf("detail %q: want the reason and the kill", got.Detail)
-			}
-		})
-	}
-}
-
 // testLocal is db1's local part on a test configuration, with mysqld's
 // socket at sock and kill_unfenced_mysqld as given, running until the
 // test ends.

@@ -107,23 +107,3 @@ func (s *Server) setSemisync(ctx context.Context, name string, on bool) error {
 	}
 	return wrap(op, err)
 }
-
-// SemisyncWaiters counts the sessions whose commit waits for a semisync
-// acknowledgement and returns the longest wait so far. On a healthy
-// writer an acknowledgement comes back within milliseconds; waits much
-// longer mean that no replica receives the binlog (the writer is cut
-// off). With AFTER_SYNC those transactions are in the binlog but not yet
-// committed in the engine. Privilege: PROCESS (without it only the
-// account's own sessions show).
-func (s *Server) SemisyncWaiters(ctx context.Context) (n int, longest time.Duration, err error) {
-	// MariaDB has the wait in milliseconds; MySQL in whole seconds.
-	q := "SELECT COUNT(*), COALESCE(MAX(TIME_MS), 0) FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for semi-sync ACK%'"
-	if s.flavor != MariaDB {
-		q = "SELECT COUNT(*), COALESCE(MAX(TIME), 0) * 1000 FROM information_schema.PROCESSLIST WHERE STATE LIKE 'Waiting for semi-sync ACK%'"
-	}
-	var ms float64
-	if err := s.db.QueryRowContext(ctx, q).Scan(&n, &ms); err != nil {
-		return 0, 0, wrap("semisync waiters", err)
-	}
-	return n, time.Duration(ms * float64(time.Millisecond)), nil
-}

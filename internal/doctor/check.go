@@ -578,17 +578,22 @@ func (c *checker) keepalived(l *Local) {
 	}
 }
 
-// restart checks that the local mysqld, killed by its coordinator as a
-// cut-off writer, restarts without what waited for an acknowledgement.
+// restart checks the options the local mysqld will start with next
+// time (mycnf.Check).
 func (c *checker) restart(l *Local) {
 	switch {
 	case !l.RestartChecked:
 	case l.RestartErr != nil:
-		c.add(Note, l.Host, "restart", "check that my.cnf's [mysqld] has init_rpl_role = SLAVE and skip_slave_start",
+		c.add(Note, l.Host, "restart", "check that my.cnf's [mysqld] sets skip_slave_start and not init_rpl_role = SLAVE",
 			"cannot read the local mysqld's options: %v", l.RestartErr)
-	case l.RestartMissing != "":
-		c.add(Warning, l.Host, "restart", cnf("init_rpl_role = SLAVE", "skip_slave_start"),
-			"%s: a writer cut off from its replicas is then fenced without being killed, and comes back with the transactions that waited for an acknowledgement (an errant transaction that blocks its rejoin); with both, its coordinator kills it and the restart discards them", l.RestartMissing)
+	default:
+		for _, p := range l.RestartProblems {
+			fix := cnf("skip_slave_start")
+			if strings.HasPrefix(p, "init_rpl_role") {
+				fix = "remove init_rpl_role from my.cnf's [mysqld] (or set it to MASTER), then restart mysqld"
+			}
+			c.add(Warning, l.Host, "restart", fix, "%s", p)
+		}
 	}
 }
 

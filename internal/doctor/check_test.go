@@ -386,23 +386,24 @@ func TestCheckKeepalived(t *testing.T) {
 	}
 }
 
-// TestCheckRestart: on a writer host, a mysqld whose options lack what a
-// safe restart after a kill needs is a warning with the my.cnf lines; one
-// whose options cannot be read a note; a safe one, or none checked,
-// nothing.
+// TestCheckRestart: on a writer host, each problem with the options the
+// local mysqld starts with next time is a warning with its fix; options
+// that cannot be read a note; none, or none checked, nothing.
 func TestCheckRestart(t *testing.T) {
 	rendered := []byte("global_defs {\n    router_id db1\n}\n")
+	noSkip := "skip_slave_start is not set: a master restarted after a crash replicates before its coordinator checked it"
+	role := "init_rpl_role = SLAVE is set: a master restarted after a crash drops transactions"
 	for _, tc := range []struct {
 		name  string
 		local Local
 		want  []want
 	}{
 		{"not checked", Local{}, nil},
-		{"safe", Local{RestartChecked: true}, nil},
-		{"lacks both", Local{RestartChecked: true, RestartMissing: "mysqld's configuration lacks init_rpl_role = SLAVE and skip_slave_start"},
-			[]want{{Warning, "db1", "restart", "lacks init_rpl_role = SLAVE and skip_slave_start: a writer cut off", "init_rpl_role = SLAVE\nskip_slave_start"}}},
+		{"fine", Local{RestartChecked: true}, nil},
+		{"both", Local{RestartChecked: true, RestartProblems: []string{noSkip, role}},
+			[]want{{Warning, "db1", "restart", noSkip, "skip_slave_start"}, {Warning, "db1", "restart", role, "remove init_rpl_role"}}},
 		{"unreadable", Local{RestartChecked: true, RestartErr: errors.New("no such file")},
-			[]want{{Note, "db1", "restart", "cannot read the local mysqld's options: no such file", "init_rpl_role = SLAVE"}}},
+			[]want{{Note, "db1", "restart", "cannot read the local mysqld's options: no such file", "skip_slave_start"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := tc.local

@@ -173,21 +173,17 @@ func collectLocal(ctx context.Context, cfg *config.Config, opts Options, lp Loca
 	if rp, ok := lp.(RestartProbe); ok {
 		if h := cfg.Host(opts.LocalHost); h != nil && h.MySQLPidfile != "" {
 			l.RestartChecked = true
-			var safe bool
-			safe, l.RestartMissing, l.RestartErr = rp.RestartSafe(ctx, h.MySQLPidfile)
-			if safe {
-				l.RestartMissing = ""
-			}
+			l.RestartProblems, l.RestartErr = rp.RestartProblems(ctx, h.MySQLPidfile)
 		}
 	}
 	return l
 }
 
-// RestartProbe, when a LocalProbe has it, reads whether the local mysqld
-// (by its pid file) restarts safely after its coordinator kills it
-// (mycnf.RestartDiscards): safe, or what it lacks.
+// RestartProbe, when a LocalProbe has it, reads what is wrong with the
+// options the local mysqld (by its pid file) will start with next time
+// (mycnf.Check).
 type RestartProbe interface {
-	RestartSafe(ctx context.Context, pidfile string) (bool, string, error)
+	RestartProblems(ctx context.Context, pidfile string) ([]string, error)
 }
 
 // DBHosts are cfg's hosts that run MySQL (every host but witnesses), in

@@ -93,10 +93,10 @@ type Local struct {
 	RenderErr error
 
 	// RestartChecked: the local mysqld's options were read (its
-	// mysql_pidfile, then my_print_defaults); RestartMissing names what a
-	// safe restart after a kill lacks ("" = nothing: mycnf.RestartDiscards),
-	// RestartErr why they could not be read.
-	RestartChecked bool
-	RestartMissing string
-	RestartErr     error
+	// mysql_pidfile, then my_print_defaults); RestartProblems what is
+	// wrong with them for its next start (mycnf.Check), RestartErr why
+	// they could not be read.
+	RestartChecked  bool
+	RestartProblems []string
+	RestartErr      error
 }

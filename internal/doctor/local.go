@@ -44,21 +44,24 @@ func parseKeepalivedVersion(out string, err error) (string, error) {
 	return "", fmt.Errorf("no version in %q", strings.TrimSpace(out))
 }
 
-// RestartSafe implements RestartProbe: the pid in pidfile, then
-// mycnf.RestartDiscards within ctx and 5 s.
-func (ExecProbe) RestartSafe(ctx context.Context, pidfile string) (bool, string, error) {
+// RestartProblems implements RestartProbe: the pid in pidfile, then
+// mycnf.Options and mycnf.Check within ctx and 5 s.
+func (ExecProbe) RestartProblems(ctx context.Context, pidfile string) ([]string, error) {
 	b, err := os.ReadFile(pidfile)
 	if err != nil {
-		return false, "", err
+		return nil, err
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil || pid < 2 {
-		return false, "", fmt.Errorf("%s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("%s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	safe, missing := mycnf.RestartDiscards(ctx, pid)
-	return safe, missing, nil
+	opts, err := mycnf.Options(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	return mycnf.Check(opts), nil
 }
 
 // ReadFile implements LocalProbe.

@@ -1,7 +1,7 @@
 // Package mycnf reads what the local mysqld was started with (its my.cnf
 // groups, as my_print_defaults --mysqld prints them, and its command
-// line) and tells whether a restart after a kill is safe for the
-// self-fence: see RestartDiscards.
+// line), for the settings a master of this cluster must or must not have
+// at its next start: see Check.
 package mycnf
 
 import (
@@ -13,26 +13,14 @@ import (
 	"strings"
 )
 
-// RestartDiscards reports whether the mysqld whose pid is pid discards,
-// when it restarts after a kill, the transactions that were in its binlog
-// but not committed in the engine, and does not replicate before its
-// coordinator's rejoin — what the self-fence needs before it kills a cut-off
-// writer whose commits wait for a semisync acknowledgement:
-//
-//   - init_rpl_role=SLAVE: MariaDB's crash recovery then truncates the
-//     binlog's tail of such transactions (without it, it commits them: an
-//     errant transaction on the old writer);
-//   - skip_slave_start: otherwise its IO thread connects to the new writer
-//     at once, where the dump thread of its previous life is still
-//     registered, and the new writer's mysqld was seen to stall.
-//
-// It reads the options as mysqld does (my_print_defaults --mysqld, with the
-// defaults files of mysqld's command line) plus the command line itself.
-// When either is missing it says which, for the log.
-func RestartDiscards(ctx context.Context, pid int) (bool, string) {
+// Options returns the options of the running mysqld whose pid is pid,
+// as mysqld reads them: my_print_defaults --mysqld with the defaults
+// files of mysqld's command line, then the command line itself (later
+// options win).
+func Options(ctx context.Context, pid int) ([]string, error) {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
-		return false, fmt.Sprintf("mysqld's command line: %v", err)
+		return nil, fmt.Errorf("mycnf: mysqld's command line: %w", err)
 	}
 	args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
 	var files, opts []string
@@ -47,15 +35,24 @@ func RestartDiscards(ctx context.Context, pid int) (bool, string) {
 	}
 	out, err := exec.CommandContext(ctx, "my_print_defaults", append(files, "--mysqld")...).Output()
 	if err != nil {
-		return false, fmt.Sprintf("my_print_defaults: %v", err)
+		return nil, fmt.Errorf("mycnf: my_print_defaults: %w", err)
 	}
-	opts = append(strings.Split(string(bytes.TrimSpace(out)), "\n"), opts...)
-	return RestartOptions(opts)
+	return append(strings.Split(string(bytes.TrimSpace(out)), "\n"), opts...), nil
 }
 
-// RestartOptions checks mysqld options (--name[=value], the later one
-// winning) for init_rpl_role=SLAVE and skip_slave_start.
-func RestartOptions(opts []string) (bool, string) {
+// Check returns what is wrong, for a master of this cluster, with mysqld
+// options (--name[=value], the later one winning); nil when nothing is:
+//
+//   - skip_slave_start missing: a master restarted after a crash starts
+//     replicating at once, before its coordinator checked it for errant
+//     transactions, and its IO thread met the dump thread its previous
+//     life left on the writer, where the writer's mysqld stalled;
+//   - init_rpl_role = SLAVE present: crash recovery then drops the
+//     binlog's uncommitted tail — transactions that replicas may already
+//     have — and a master that writes again reuses their GTIDs, which
+//     the replicas then skip as already applied: they silently miss
+//     acknowledged writes.
+func Check(opts []string) []string {
 	role, skip := "", false
 	for _, o := range opts {
 		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimSpace(o), "--"), "=")
@@ -68,17 +65,14 @@ func RestartOptions(opts []string) (bool, string) {
 			skip = false
 		}
 	}
-	var missing []string
-	if role != "SLAVE" {
-		missing = append(missing, "init_rpl_role = SLAVE")
-	}
+	var probs []string
 	if !skip {
-		missing = append(missing, "skip_slave_start")
+		probs = append(probs, "skip_slave_start is not set: a master restarted after a crash replicates before its coordinator checked it for errant transactions, and its replica thread can stall the writer")
 	}
-	if len(missing) > 0 {
-		return false, "mysqld's configuration lacks " + strings.Join(missing, " and ")
+	if role == "SLAVE" {
+		probs = append(probs, "init_rpl_role = SLAVE is set: a master restarted after a crash drops transactions its replicas may already have and, writing again, reuses their GTIDs, which the replicas then skip (acknowledged writes silently missing)")
 	}
-	return true, ""
+	return probs
 }
 
 func isTrue(v string) bool {

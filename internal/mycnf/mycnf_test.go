@@ -11,36 +11,39 @@ import (
 	"time"
 )
 
-// TestRestartOptions: the self-fence kills a cut-off writer only when its
-// restart discards what waited for an acknowledgement and does not
-// replicate by itself; the later option wins, as in mysqld.
-func TestRestartOptions(t *testing.T) {
+// TestCheck: skip_slave_start must be set, init_rpl_role = SLAVE must
+// not; the later option wins, as in mysqld.
+func TestCheck(t *testing.T) {
 	tests := []struct {
-		opts    []string
-		ok      bool
-		missing string
+		opts []string
+		want []string // substrings, one per problem
 	}{
-		{[]string{"--init-rpl-role=SLAVE", "--skip-slave-start"}, true, ""},
-		{[]string{"--init_rpl_role=slave", "--skip_slave_start=ON"}, true, ""},
-		{[]string{"--log-bin", "--skip-slave-start=1", "--init-rpl-role=SLAVE"}, true, ""},
-		{[]string{"--skip-slave-start"}, false, "init_rpl_role = SLAVE"},
-		{[]string{"--init-rpl-role=MASTER", "--skip-slave-start"}, false, "init_rpl_role = SLAVE"},
-		{[]string{"--init-rpl-role=SLAVE"}, false, "skip_slave_start"},
-		{[]string{"--init-rpl-role=SLAVE", "--skip-slave-start", "--skip-slave-start=OFF"}, false, "skip_slave_start"},
-		{nil, false, "init_rpl_role = SLAVE and skip_slave_start"},
+		{[]string{"--skip-slave-start"}, nil},
+		{[]string{"--skip_slave_start=ON", "--init-rpl-role=MASTER"}, nil},
+		{[]string{"--log-bin", "--skip-slave-start=1"}, nil},
+		{nil, []string{"skip_slave_start is not set"}},
+		{[]string{"--skip-slave-start", "--skip-slave-start=OFF"}, []string{"skip_slave_start is not set"}},
+		{[]string{"--skip-slave-start", "--init_rpl_role=slave"}, []string{"init_rpl_role = SLAVE is set"}},
+		{[]string{"--init-rpl-role=SLAVE"}, []string{"skip_slave_start is not set", "init_rpl_role = SLAVE is set"}},
 	}
 	for _, tt := range tests {
-		ok, missing := RestartOptions(tt.opts)
-		if ok != tt.ok || !strings.Contains(missing, tt.missing) || (tt.ok && missing != "") {
-			t.Errorf("%q: %v %q, want %v %q", tt.opts, ok, missing, tt.ok, tt.missing)
+		got := Check(tt.opts)
+		if len(got) != len(tt.want) {
+			t.Errorf("%q: %q, want %q", tt.opts, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if !strings.Contains(got[i], tt.want[i]) {
+				t.Errorf("%q: %q, want %q", tt.opts, got, tt.want)
+			}
 		}
 	}
 }
 
-// TestRestartDiscards reads the options of a real process the way it
-// reads mysqld's: its command line's defaults file through
-// my_print_defaults (MariaDB's client tools).
-func TestRestartDiscards(t *testing.T) {
+// TestOptions reads the options of a real process the way it reads
+// mysqld's: its command line's defaults file through my_print_defaults
+// (MariaDB's client tools), then its command line.
+func TestOptions(t *testing.T) {
 	if _, err := exec.LookPath("my_print_defaults"); err != nil {
 		t.Skip("needs my_print_defaults (MariaDB, which .ci/run installs)")
 	}
@@ -50,17 +53,17 @@ func TestRestartDiscards(t *testing.T) {
 		args []string
 		ok   bool
 	}{
-		{"[mysqld]\ninit_rpl_role = SLAVE\nskip_slave_start\n", nil, true},
-		{"[mariadbd]\ninit_rpl_role = SLAVE\n", []string{"--skip-slave-start"}, true},
-		{"[mysqld]\nskip_slave_start\n", nil, false},
-		{"[client]\ninit_rpl_role = SLAVE\nskip_slave_start\n", nil, false},
+		{"[mysqld]\nskip_slave_start\n", nil, true},
+		{"[mariadbd]\nlog_bin\n", []string{"--skip-slave-start"}, true},
+		{"[mysqld]\nlog_bin\n", nil, false},
+		{"[client]\nskip_slave_start\n", nil, false},
 	} {
 		cnf := filepath.Join(dir, "my.cnf")
 		if err := os.WriteFile(cnf, []byte(tt.cnf), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// A stand-in for mysqld: sleep with mysqld's arguments in its
-		// command line (it ignores them as it sleeps).
+		// A stand-in for mysqld: a shell sleeping with mysqld's arguments
+		// in its command line.
 		cmd := exec.Command("sh", append([]string{"-c", "sleep 30; :", "mysqld", "--defaults-file=" + cnf}, tt.args...)...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -72,11 +75,14 @@ func TestRestartDiscards(t *testing.T) {
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		ok, missing := RestartDiscards(context.Background(), cmd.Process.Pid)
+		opts, err := Options(context.Background(), cmd.Process.Pid)
 		cmd.Process.Kill()
 		cmd.Wait()
-		if ok != tt.ok {
-			t.Errorf("%q %q: %v (%s), want %v", tt.cnf, tt.args, ok, missing, tt.ok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if probs := Check(opts); (len(probs) == 0) != tt.ok {
+			t.Errorf("%q %q: %q, want ok %v", tt.cnf, tt.args, probs, tt.ok)
 		}
 	}
 }

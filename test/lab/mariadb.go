@@ -38,15 +38,13 @@ func (l *Lab) serverOptions(h Host) mariadbd.Options {
 		"rpl_semi_sync_master_wait_point=AFTER_SYNC",
 	}
 	if h.Mode == "master" {
-		// What docs/install.md asks of both masters. A master restarted
-		// after a crash discards the transactions its binlog holds but
-		// its engine never committed (MariaDB truncates that tail when it
-		// starts as a replica), and does not replicate before its
-		// coordinator checked it for errant transactions (the rejoin
-		// starts it, after ending the stale dump threads on the writer):
-		// an IO thread starting by itself met the dump thread its
-		// previous life left on the writer, and the writer stalled.
-		extra = append(extra, "init_rpl_role=SLAVE", "skip_slave_start=ON")
+		// What docs/install.md asks of both masters: a master restarted
+		// after a crash does not replicate before its coordinator checked
+		// it for errant transactions (the rejoin starts it, after ending
+		// the stale dump threads on the writer); an IO thread starting by
+		// itself met the dump thread its previous life left on the writer,
+		// and the writer stalled.
+		extra = append(extra, "skip_slave_start=ON")
 	}
 	if h.Name == Writer {
 		// Master side on the active master only: on a pure replica it
