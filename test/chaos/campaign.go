@@ -34,6 +34,11 @@ type Options struct {
 	// comes back with it as an errant transaction, which blocks its
 	// rejoin by design (never acknowledged, so not a lost row).
 	PauseAtFault bool
+	// RepairErrant does the runbook's repair (lab.RebuildFrom, with the
+	// application paused) of a host whose rejoin was refused for errant
+	// transactions, as docs/operations.md tells an operator to; each
+	// repair is counted in Result.ErrantRepaired.
+	RepairErrant bool
 	Table        string // default "chaos", in lab.AppDatabase
 	// EvidenceDir receives, per stuck fault, the daemons' logs, the
 	// leader's state and history, and the lab's status ("" = none kept).
@@ -81,6 +86,8 @@ type campaign struct {
 	sampler *sampler
 	checked int // acknowledgements already looked up on every host
 	res     *Result
+	fault   Fault           // the fault being converged, for the record
+	rebuilt map[string]bool // refusals already repaired (host and reason)
 }
 
 func (c *campaign) addStale(f Fault, what string) {
@@ -104,7 +111,7 @@ func Run(ctx context.Context, l *lab.Lab, o Options) (*Result, error) {
 		return res, err
 	}
 	defer closePools(pools)
-	c := &campaign{l: l, o: o, log: o.Logger, pools: pools, res: res}
+	c := &campaign{l: l, o: o, log: o.Logger, pools: pools, res: res, rebuilt: map[string]bool{}}
 	start := time.Now()
 	defer func() { res.DurationS = seconds(time.Since(start)); res.Summarize() }()
 

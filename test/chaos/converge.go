@@ -140,6 +140,7 @@ func (c *campaign) converge(ctx context.Context, f Fault, since time.Time) (time
 	staleFrom := map[string]time.Time{}
 	reported := map[string]bool{}
 	lastTry := map[string]time.Time{}
+	c.fault = f
 	var last health
 	for {
 		c.operate(ctx, lastTry)
@@ -192,6 +193,7 @@ func (c *campaign) operate(ctx context.Context, lastTry map[string]time.Time) {
 	if !ok {
 		return
 	}
+	c.repairErrant(ctx, s)
 	for _, d := range lab.DBHosts() {
 		if lab.StateOf(s, d.Name) != fsm.StateAwaitingRecovery || time.Since(lastTry[d.Name]) < time.Second {
 			continue
@@ -199,6 +201,38 @@ func (c *campaign) operate(ctx context.Context, lastTry map[string]time.Time) {
 		lastTry[d.Name] = time.Now()
 		r, err := c.command(ctx, s.Leader, "set_online "+d.Name)
 		c.log.Debug("set_online", "host", d.Name, "ok", r.OK, "reply", r.Text, "err", err)
+	}
+}
+
+// repairErrant does the runbook's repair of each host whose rejoin the
+// leader refused for errant transactions (Options.RepairErrant): rebuilt
+// from the writer with the application paused, once per refusal.
+func (c *campaign) repairErrant(ctx context.Context, s api.Snapshot) {
+	if !c.o.RepairErrant {
+		return
+	}
+	writer := s.State.Owner(s.Spec.ActiveMasterRole)
+	for _, d := range lab.DBHosts() {
+		h := s.State.Host(d.Name)
+		if h == nil || writer == "" || writer == d.Name || !strings.Contains(h.Refused, "errant") {
+			continue
+		}
+		key := d.Name + " " + h.Refused
+		if c.rebuilt[key] {
+			continue
+		}
+		c.rebuilt[key] = true
+		resume := c.app.Pause()
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := c.l.RebuildFrom(rctx, d.Name, writer)
+		cancel()
+		resume()
+		entry := fmt.Sprintf("fault %d (%s): %s rebuilt from %s: %s", c.fault.Index, c.fault.Kind, d.Name, writer, h.Refused)
+		if err != nil {
+			entry += fmt.Sprintf(" (the repair failed: %v)", err)
+		}
+		c.res.ErrantRepaired = append(c.res.ErrantRepaired, entry)
+		c.log.Warn("errant transactions repaired as the runbook says", "entry", entry)
 	}
 }
 

@@ -31,6 +31,9 @@ type Result struct {
 	BrokenSamples  []string `json:"broken_samples,omitempty"`
 	Errant         int      `json:"errant"`
 	ErrantGTIDs    []string `json:"errant_gtids,omitempty"`
+	// ErrantRepaired lists the runbook repairs done on the way (a rejoin
+	// refused for errant transactions; Options.RepairErrant).
+	ErrantRepaired []string `json:"errant_repaired,omitempty"`
 	StaleOnline    int      `json:"stale_online"`
 	StaleDetail    []string `json:"stale_detail,omitempty"`
 	Stuck          int      `json:"stuck"`
@@ -172,6 +175,9 @@ func (r *Result) WriteTable(w io.Writer) {
 		r.MedianConvergS, r.MaxConvergS, r.Samples, r.OneWritable)
 	for _, s := range r.StaleDetail {
 		fmt.Fprintln(w, "stale:", s)
+	}
+	for _, s := range r.ErrantRepaired {
+		fmt.Fprintln(w, "repaired (runbook):", s)
 	}
 	for _, s := range r.ErrantGTIDs {
 		fmt.Fprintln(w, "errant:", s)

@@ -63,6 +63,10 @@ func TestFailedAndTable(t *testing.T) {
 	if f := r.Failed(); len(f) != 0 {
 		t.Fatalf("a clean run failed: %v", f)
 	}
+	r.ErrantRepaired = []string{"fault 1 (net-down): db1 rebuilt from db2: errant transactions"}
+	if f := r.Failed(); len(f) != 0 {
+		t.Fatalf("a run with a runbook repair failed: %v", f)
+	}
 	r.LostAcked, r.TwoWritableMs = 3, 250
 	f := r.Failed()
 	if len(f) != 2 || !strings.Contains(f[0], "3 acknowledged") || !strings.Contains(f[1], "250 ms") {
@@ -70,7 +74,7 @@ func TestFailedAndTable(t *testing.T) {
 	}
 	var b bytes.Buffer
 	r.WriteTable(&b)
-	for _, want := range []string{"net-down", "seed 9", "lost_acked 3", "two_writable_ms 250", "FAILED"} {
+	for _, want := range []string{"net-down", "seed 9", "lost_acked 3", "two_writable_ms 250", "FAILED", "repaired (runbook): fault 1 (net-down): db1 rebuilt from db2"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}

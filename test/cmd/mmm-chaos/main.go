@@ -117,6 +117,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.Sample, "sample", 100*time.Millisecond, "invariant sampling period (read_only of every server, writer VIP holders)")
 	fs.DurationVar(&o.Converge, "converge", 60*time.Second, "a fault not converged this long after its reverse is stuck")
 	fs.IntVar(&o.MaxStuck, "max-stuck", 3, "end the campaign after this many stuck faults in a row")
+	fs.BoolVar(&o.RepairErrant, "repair-errant", true, "do the runbook's repair (rebuild from the writer, the application paused) of a host whose rejoin is refused for errant transactions, and count it (errant_repaired)")
 	fs.BoolVar(&o.PauseAtFault, "pause-at-fault", true, "hold the application's next insert while a fault is injected (no transaction in flight on a crashing server: an unacknowledged one would come back as an errant GTID, which blocks its rejoin by design)")
 	fs.StringVar(&o.EvidenceDir, "evidence", filepath.Join(os.TempDir(), "mmm-chaos-evidence"), "keep the logs and the leader's state of each stuck fault under this directory (\"\" = print only)")
 	fs.BoolVar(&o.keep, "keep", false, "leave the lab up afterwards (mmm-lab --prefix PREFIX down removes it)")

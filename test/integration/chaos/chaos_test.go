@@ -40,7 +40,7 @@ func TestCampaign(t *testing.T) {
 	res, err := chaos.Run(ctx, theLab, chaos.Options{
 		Seed: seed, Faults: faults,
 		Plan:     chaos.PlanOptions{MaxHold: 6 * time.Second},
-		Converge: 60 * time.Second, MaxStuck: 1, PauseAtFault: true, EvidenceDir: evidence,
+		Converge: 60 * time.Second, MaxStuck: 1, PauseAtFault: true, RepairErrant: true, EvidenceDir: evidence,
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Progress: testWriter{t},
 	})
