@@ -24,13 +24,13 @@ type Result struct {
 	LostByHost map[string]int `json:"lost_by_host,omitempty"`
 	// TwoWritableMs is the time two servers were writable at once;
 	// TwoVIPMs the time two live hosts held the writer VIP.
-	TwoWritableMs  int64    `json:"two_writable_ms"`
-	TwoVIPMs       int64    `json:"two_vip_holders_ms"`
-	Samples        int      `json:"samples"`
-	OneWritable    int      `json:"samples_one_writable"` // proof that the sampler sees the writer
-	BrokenSamples  []string `json:"broken_samples,omitempty"`
-	Errant         int      `json:"errant"`
-	ErrantGTIDs    []string `json:"errant_gtids,omitempty"`
+	TwoWritableMs int64    `json:"two_writable_ms"`
+	TwoVIPMs      int64    `json:"two_vip_holders_ms"`
+	Samples       int      `json:"samples"`
+	OneWritable   int      `json:"samples_one_writable"` // proof that the sampler sees the writer
+	BrokenSamples []string `json:"broken_samples,omitempty"`
+	Errant        int      `json:"errant"`
+	ErrantGTIDs   []string `json:"errant_gtids,omitempty"`
 	// ErrantRepaired lists the runbook repairs done on the way (a rejoin
 	// refused for errant transactions; Options.RepairErrant).
 	ErrantRepaired []string `json:"errant_repaired,omitempty"`
