@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Replication repairs (ReplIntent.Kind).
@@ -96,6 +97,13 @@ func (s *step) emitActions() {
 		pending[h.Name] = !slices.Equal(keep, want) || (!h.Applied.Known && !removes)
 	}
 	// 3. Promote.
+	if w := s.host(am); w != nil && !w.Writable && !w.Reenabled.IsZero() && s.now.Sub(w.Reenabled) >= ReenableRetry {
+		// Enabled again, and still read-only: its own side's fence,
+		// started before, landed after the enabling (keepalived's FAULT
+		// on a writer whose mysqld was slow to answer). No transition
+		// will be seen any more: enable it once more.
+		s.reenable = am
+	}
 	if w := s.host(am); w != nil && !(w.Applied.Known && w.Applied.Writer) {
 		startupWinner := !w.Applied.Known && prev == "" && w.Writable
 		if !startupWinner {
@@ -110,6 +118,7 @@ func (s *step) emitActions() {
 		stopped := w.RingStopped
 		for i := range s.st.Hosts {
 			s.st.Hosts[i].RingStopped = false
+			s.st.Hosts[i].Reenabled = time.Time{}
 		}
 		// A repair still pending from its replica days (its replication
 		// from this same peer restarted, not yet seen running) is not the
@@ -136,6 +145,9 @@ func (s *step) emitActions() {
 		s.log(LevelWarn, "Writer '%s' is read-only: enabling writes again", am)
 		s.act(Promote{Host: am})
 		s.act(OpenWriter{am})
+		if w := s.host(am); w != nil {
+			w.Reenabled = s.now
+		}
 		// A writer that fenced itself because it lost its lease also
 		// stopped its replication from its peer (its self-fence keeps a
 		// cut-off writer from pulling in a new writer's transactions):

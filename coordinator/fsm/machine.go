@@ -25,6 +25,10 @@ const (
 	// pending rejoin requests it again at once, at most this often (an
 	// operator's script may repeat set_online in a loop).
 	ReplicationRetryOnDemand = 2 * time.Second
+	// ReenableRetry: a writer whose writes were enabled again and that
+	// is still seen read-only this long after is enabled once more (its
+	// own side's fence may have landed just after the enabling).
+	ReenableRetry = 3 * time.Second
 )
 
 // Machine is MMM's monitor as a pure state machine. It is not safe for
@@ -221,6 +225,9 @@ func (s *step) observeWritable(v Writable) {
 	}
 	was := h.Writable
 	h.Writable = v.Writable
+	if v.Writable {
+		h.Reenabled = time.Time{} // an enabling took effect
+	}
 	if !s.st.Started || s.passive() || was == v.Writable || !s.isMaster(v.Host) {
 		return
 	}

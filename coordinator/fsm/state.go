@@ -65,6 +65,11 @@ type HostStatus struct {
 	// Refused: the last repair of its replication was refused for this
 	// reason (Refusal); "" = none, or a repair succeeded since.
 	Refused string `json:",omitempty"`
+	// Reenabled: when the leader last enabled this writer's writes
+	// again after its own side fenced it (mayReenable); cleared once it
+	// is seen writable. Still read-only ReenableRetry later, it is
+	// enabled once more.
+	Reenabled time.Time `json:",omitzero"`
 	// ReplWarned: the warning about the active master's own broken
 	// replication has been given for the current failure.
 	ReplWarned bool `json:",omitzero"`
