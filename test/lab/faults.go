@@ -70,7 +70,9 @@ func (l *Lab) KillMySQL(ctx context.Context, host string) (Undo, error) {
 
 // StartMySQL starts host's mysqld again on its datadir and waits until it
 // answers. It comes back read_only=1 like every lab server (who reopens
-// writes is the coordinator's business) and resumes replication by itself.
+// writes is the coordinator's business); a replica resumes replication by
+// itself, a master does not (skip_slave_start: its coordinator's rejoin
+// starts it).
 func (l *Lab) StartMySQL(ctx context.Context, host string) error {
 	s, err := l.Server(host)
 	if err != nil {

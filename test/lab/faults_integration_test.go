@@ -62,12 +62,17 @@ func TestMySQLStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustConnect(t, "db2")
+	// A master starts with skip_slave_start: its coordinator starts its
+	// replication after the rejoin's checks; this lab runs none.
+	if err := theLab.StartReplication(ctx, "db2", ThreadBoth); err != nil {
+		t.Fatal(err)
+	}
 	waitHealthy(t)
 }
 
 // TestMySQLKill kills the writer: connections are refused, the replicas'
-// IO threads leave Yes; started again it comes back read-only and
-// replicating, and the test reopens it as the lab's writer.
+// IO threads leave Yes; started again it comes back read-only, and the
+// test reopens it as the lab's writer and starts its replication.
 func TestMySQLKill(t *testing.T) {
 	ctx := testCtx(t, 2*time.Minute)
 	mustConnect(t, "db1")
@@ -94,6 +99,10 @@ func TestMySQLKill(t *testing.T) {
 	if err := theLab.servers["db1"].Exec(ctx, "SET GLOBAL read_only=OFF"); err != nil {
 		t.Fatal(err)
 	}
+	// skip_slave_start, as in TestMySQLStop.
+	if err := theLab.StartReplication(ctx, "db1", ThreadBoth); err != nil {
+		t.Fatal(err)
+	}
 	waitHealthy(t)
 	if err := theLab.waitSemisyncClients(ctx, 2); err != nil {
 		t.Fatalf("semisync clients after restart: %v", err)
@@ -116,6 +125,11 @@ func TestMySQLFreeze(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustConnect(t, "db2")
+	// A master starts with skip_slave_start: its coordinator starts its
+	// replication after the rejoin's checks; this lab runs none.
+	if err := theLab.StartReplication(ctx, "db2", ThreadBoth); err != nil {
+		t.Fatal(err)
+	}
 	waitHealthy(t)
 }
 
