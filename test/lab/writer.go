@@ -75,6 +75,11 @@ func (l *Lab) MoveWriter(ctx context.Context, from, to string) (Move, error) {
 		}
 	}
 	if pos != "" {
+		// A master restarted since (skip_slave_start) does not replicate
+		// by itself; START SLAVE on a running one only warns.
+		if err := ts.Exec(ctx, "START SLAVE"); err != nil {
+			return m, err
+		}
 		if err := waitGTID(ctx, ts, pos); err != nil {
 			return m, err
 		}
