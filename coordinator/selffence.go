@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/mycnf"
 )
 
 // The self-fence: a host that stops being allowed to write makes sure
@@ -170,7 +170,7 @@ func (s selfFencer) finish(sf SelfFence, how, detail string) SelfFence {
 // waits, within ctx, until it is gone. It refuses a pid whose process is
 // not mysqld or mariadbd: a stale pid file may name anything.
 func killMySQLD(ctx context.Context, pidfile string) (string, error) {
-	pid, err := readPid(pidfile)
+	pid, err := mycnf.ReadPid(pidfile)
 	if err != nil {
 		return "", err
 	}
@@ -192,19 +192,6 @@ func killMySQLD(ctx context.Context, pidfile string) (string, error) {
 		}
 	}
 	return fmt.Sprintf("SIGKILL to pid %d (%s)", pid, pidfile), nil
-}
-
-// readPid reads mysqld's pid from its pid file.
-func readPid(pidfile string) (int, error) {
-	b, err := os.ReadFile(pidfile)
-	if err != nil {
-		return 0, fmt.Errorf("coordinator: mysql_pidfile: %w", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid < 2 {
-		return 0, fmt.Errorf("coordinator: mysql_pidfile %s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
-	}
-	return pid, nil
 }
 
 // gone: pid has ended (no such process, or a zombie waiting for its

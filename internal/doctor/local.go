@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -44,16 +43,12 @@ func parseKeepalivedVersion(out string, err error) (string, error) {
 	return "", fmt.Errorf("no version in %q", strings.TrimSpace(out))
 }
 
-// RestartProblems implements RestartProbe: the pid in pidfile, then
+// RestartProblems implements RestartProbe: mycnf.ReadPid, then
 // mycnf.Options and mycnf.Check within ctx and 5 s.
 func (ExecProbe) RestartProblems(ctx context.Context, pidfile string) ([]string, error) {
-	b, err := os.ReadFile(pidfile)
+	pid, err := mycnf.ReadPid(pidfile)
 	if err != nil {
 		return nil, err
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid < 2 {
-		return nil, fmt.Errorf("%s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

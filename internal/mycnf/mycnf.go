@@ -10,8 +10,22 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 )
+
+// ReadPid reads mysqld's pid from its pid file (mysql_pidfile).
+func ReadPid(pidfile string) (int, error) {
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		return 0, fmt.Errorf("mycnf: mysql_pidfile: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid < 2 {
+		return 0, fmt.Errorf("mycnf: mysql_pidfile %s: no pid in %q", pidfile, strings.TrimSpace(string(b)))
+	}
+	return pid, nil
+}
 
 // Options returns the options of the running mysqld whose pid is pid,
 // as mysqld reads them: my_print_defaults --mysqld with the defaults
