@@ -74,6 +74,7 @@ type Coordinator struct {
 	spec      fsm.Spec
 	peers     []Peer
 	execs     map[string]Executor
+	sql       *sqlExecutors // nil without ExecuteSQL
 
 	live liveness // for the watchdog (Stalled)
 
@@ -145,6 +146,7 @@ func New(opts Options) (*Coordinator, error) {
 		}
 		sx.selfFenced = c.book.selfFenced
 		maps.Copy(c.execs, sx.executors())
+		c.sql = sx
 	}
 	for k, e := range opts.Executors {
 		c.execs[k] = e
@@ -499,6 +501,25 @@ func (c *Coordinator) vips() ([]netip.Addr, bool) {
 		ips = append(ips, r.IPs...)
 	}
 	return interfaceVIPs(h.VIPInterface, ips)
+}
+
+// observations copies the leader's latest inspection of every host.
+func (c *Coordinator) observations() map[string]api.HostObs {
+	c.obsMu.Lock()
+	defer c.obsMu.Unlock()
+	return maps.Clone(c.obs)
+}
+
+// semisyncKeeper returns the leader's keeper of the semisync layout, or
+// nil when this coordinator runs no SQL.
+func (c *Coordinator) semisyncKeeper() *semisyncKeeper {
+	if c.sql == nil {
+		return nil
+	}
+	return &semisyncKeeper{log: c.log.With("component", "semisync"), now: c.now,
+		owned: c.cfg.Coordinator.SemisyncTimeout(), hosts: c.sql.dbHosts(), obs: c.observations,
+		view: func() (fsm.State, string) { v := c.replica.View(); return v.State, c.replica.Owner() },
+		fix:  c.sql.fixSemisync, last: map[string]time.Time{}}
 }
 
 func (c *Coordinator) setObs(o api.HostObs) {

@@ -68,17 +68,24 @@ type dispatcher struct {
 	log     *slog.Logger
 	now     func() time.Time
 	warned  map[string]bool // kinds without an executor, logged once
+	// idle, when set, runs between actions while none is pending, at
+	// most every idleEvery, bounded by idleTimeout: upkeep that must
+	// never run beside an action (the semisync layout).
+	idle     func(ctx context.Context)
+	nextIdle time.Time
 }
+
+const (
+	idleEvery   = 2 * time.Second
+	idleTimeout = 5 * time.Second
+)
 
 func (d *dispatcher) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		changed := d.replica.Changed()
 		pending := d.replica.Pending()
 		if len(pending) == 0 {
-			select {
-			case <-ctx.Done():
-			case <-changed:
-			}
+			d.waitIdle(ctx, changed)
 			continue
 		}
 		p := pending[0]
@@ -119,6 +126,32 @@ func (d *dispatcher) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// waitIdle waits for the next change with nothing pending, running the
+// idle upkeep when it is due.
+func (d *dispatcher) waitIdle(ctx context.Context, changed <-chan struct{}) {
+	if d.idle == nil {
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		}
+		return
+	}
+	if wait := d.nextIdle.Sub(d.now()); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		case <-t.C:
+		}
+		return
+	}
+	ictx, cancel := context.WithTimeout(ctx, idleTimeout)
+	d.idle(ictx)
+	cancel()
+	d.nextIdle = d.now().Add(idleEvery)
 }
 
 // execute runs one pending action once and returns its result, and what

@@ -40,9 +40,8 @@ type inspection struct {
 }
 
 type semiReading struct {
-	at    time.Time
-	on    bool
-	peers int
+	at time.Time
+	dbctl.SemisyncStatus
 }
 
 func newInspection() *inspection {
@@ -106,7 +105,10 @@ func (x *inspection) read(ctx context.Context, cfg *config.Config, host string, 
 		}
 	}
 	if s, ok := x.semisync(ctx, host, now, r); ok {
-		in.Obs.SemisyncOn, in.Obs.SemisyncPeers = &s.on, &s.peers
+		peers := int(s.Clients)
+		in.Obs.SemisyncOn, in.Obs.SemisyncPeers = &s.MasterActive, &peers
+		in.Obs.SemisyncMaster, in.Obs.SemisyncReplica = &s.MasterEnabled, &s.ReplicaEnabled
+		in.Obs.SemisyncReplicaOn, in.Obs.SemisyncTimeout = &s.ReplicaActive, s.MasterTimeout
 	}
 	if err := errors.Join(errs...); err != nil {
 		if in.Obs.LastError == "" {
@@ -130,7 +132,7 @@ func (x *inspection) semisync(ctx context.Context, host string, now time.Time, r
 	if err != nil {
 		return semiReading{}, false
 	}
-	s := semiReading{at: now, on: ss.MasterActive, peers: int(ss.Clients)}
+	s := semiReading{at: now, SemisyncStatus: ss}
 	x.mu.Lock()
 	x.semi[host] = s
 	x.mu.Unlock()

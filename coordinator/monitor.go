@@ -46,6 +46,9 @@ func (c *Coordinator) lead(ctx context.Context) {
 	defer wg.Wait()
 	d := &dispatcher{node: c.node, replica: c.replica, execs: c.execs, policy: c.opts.Retry.withDefaults(),
 		log: c.log.With("component", "executor"), now: c.now, warned: map[string]bool{}}
+	if k := c.semisyncKeeper(); k != nil {
+		d.idle = k.run
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); d.run(ctx) }()
 

@@ -89,7 +89,14 @@ type HostObs struct {
 	GTIDExecuted  string `json:",omitempty"`
 	SemisyncOn    *bool  `json:",omitempty"` // master side status
 	SemisyncPeers *int   `json:",omitempty"` // master side clients
-	LastError     string `json:",omitempty"`
+	// The semisync settings the coordinator keeps (master side enabled
+	// on the writer only, replica side enabled and active elsewhere);
+	// nil on a server without semisync or an older coordinator.
+	SemisyncMaster    *bool         `json:",omitempty"` // master side enabled
+	SemisyncReplica   *bool         `json:",omitempty"` // replica side enabled
+	SemisyncReplicaOn *bool         `json:",omitempty"` // replica side status
+	SemisyncTimeout   time.Duration `json:",omitempty"` // master side timeout
+	LastError         string        `json:",omitempty"`
 }
 
 // HistoryEntry is one transition or action in the replicated history.

@@ -334,7 +334,7 @@ func (d *fakeDB) Semisync(ctx context.Context) (dbctl.SemisyncStatus, error) {
 	}
 	d.w.mu.Lock()
 	defer d.w.mu.Unlock()
-	return dbctl.SemisyncStatus{MasterEnabled: d.semiM, ReplicaEnabled: d.semiR,
+	return dbctl.SemisyncStatus{MasterEnabled: d.semiM, MasterTimeout: d.semiTimeout, ReplicaEnabled: d.semiR,
 		ReplicaActive: d.semiRActive && d.io == dbctl.ThreadRunning}, nil
 }
 

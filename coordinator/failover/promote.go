@@ -129,3 +129,21 @@ func (r *Runner) EnableSemisyncMaster(ctx context.Context, n Node) (Record, erro
 	}
 	return rec, r.semisyncMasterOn(ctx, rc, n)
 }
+
+// SemisyncWriter is EnableSemisyncMaster for a writer that may already
+// have it: it reads semisync first and changes nothing when the master
+// side is on with the owned timeout (an empty Record).
+func (r *Runner) SemisyncWriter(ctx context.Context, n Node) (Record, error) {
+	if n.DB == nil {
+		return Record{}, fmt.Errorf("failover: semisync on %s: %w", n.Name, ErrUnreachable)
+	}
+	st, err := n.DB.Semisync(ctx)
+	if err != nil {
+		return Record{}, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+	}
+	t := r.opts.SemisyncTimeout
+	if st.MasterEnabled && (t <= 0 || st.MasterTimeout.Milliseconds() == max(t.Milliseconds(), 1)) {
+		return Record{}, nil
+	}
+	return r.EnableSemisyncMaster(ctx, n)
+}

@@ -176,3 +176,37 @@ func TestPromoteOwnsSemisyncTimeout(t *testing.T) {
 		t.Errorf("no semisync: %v", err)
 	}
 }
+
+// TestSemisyncWriter: a writer whose master side is on with the owned
+// timeout is left alone; one with my.cnf's timeout or the side off gets
+// both.
+func TestSemisyncWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		on      bool
+		timeout time.Duration
+		want    []string
+	}{
+		{name: "kept", on: true, timeout: 7 * time.Second},
+		{name: "my.cnf's timeout", on: true, timeout: 10 * time.Second,
+			want: []string{"SetSemisyncMasterTimeout 7s", "SetSemisyncMaster true"}},
+		{name: "master side off", timeout: 7 * time.Second,
+			want: []string{"SetSemisyncMasterTimeout 7s", "SetSemisyncMaster true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, db1, _, _ := topology()
+			db1.semiM, db1.semiTimeout = tc.on, tc.timeout
+			w.calls = nil
+			rec, err := w.runner(func(o *Options) { o.SemisyncTimeout = 7 * time.Second }).SemisyncWriter(w.ctxUntil(time.Minute), db1.node())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := w.callsOf("db1"); !slices.Equal(got, tc.want) || len(rec.Steps) != len(tc.want) {
+				t.Errorf("calls %q (record %s), want %q", got, rec, tc.want)
+			}
+			if !db1.semiM || db1.semiTimeout != 7*time.Second {
+				t.Errorf("master side %v timeout %v, want on, 7s", db1.semiM, db1.semiTimeout)
+			}
+		})
+	}
+}

@@ -150,21 +150,7 @@ func (r *Runner) repoint(ctx context.Context, rc *recorder, res *RepointResult, 
 		// that has run since before (a demoted writer whose ring was
 		// closed again) would stay an asynchronous replica, and the
 		// writer's durability would hang on the other replicas alone.
-		// KillReplicaIO, not STOP SLAVE IO_THREAD: that one can wait
-		// seconds for the thread to notice, holding the replica's run
-		// lock (SHOW SLAVE STATUS waits behind it).
-		err := rc.do(rep.Name, "restart the IO thread for semisync", func() error {
-			if _, err := rep.DB.KillReplicaIO(ctx); errors.Is(err, dbctl.ErrUnsupported) {
-				err = rep.DB.StopReplication(ctx, dbctl.IOThread)
-				if err != nil {
-					return err
-				}
-			} else if err != nil {
-				return err
-			}
-			return rep.DB.StartReplication(ctx, dbctl.IOThread)
-		})
-		if err != nil {
+		if err := r.restartIO(ctx, rc, rep); err != nil {
 			return err
 		}
 	}
@@ -228,6 +214,68 @@ func (r *Runner) semisyncReplica(ctx context.Context, rc *recorder, n Node) (ina
 		return false, nil
 	}
 	return err == nil && serr == nil && !st.ReplicaActive, err
+}
+
+// restartIO reconnects n's running IO thread, so that a replica side
+// turned on since it connected takes effect. KillReplicaIO, not STOP
+// SLAVE IO_THREAD: that one can wait seconds for the thread to notice,
+// holding the replica's run lock (SHOW SLAVE STATUS waits behind it).
+func (r *Runner) restartIO(ctx context.Context, rc *recorder, n Node) error {
+	return rc.do(n.Name, "restart the IO thread for semisync", func() error {
+		if _, err := n.DB.KillReplicaIO(ctx); errors.Is(err, dbctl.ErrUnsupported) {
+			if err := n.DB.StopReplication(ctx, dbctl.IOThread); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		return n.DB.StartReplication(ctx, dbctl.IOThread)
+	})
+}
+
+// SemisyncNonWriter gives a host that does not hold the writer role the
+// semisync layout the coordinator keeps, whatever its my.cnf says (the
+// seed article's enables both sides on both masters): master side off,
+// so that a passive master applying the writer's events through the ring
+// never waits for an ACK (a promotion after the writer died waited the
+// semisync timeout in STOP SLAVE SQL_THREAD), and replica side on, its
+// running IO thread reconnected when that side was not active, so that
+// it acknowledges the writer's commits. ErrNoSemisync when the server
+// has none.
+func (r *Runner) SemisyncNonWriter(ctx context.Context, n Node) (Record, error) {
+	var rec Record
+	rc := r.recorder(&rec)
+	defer rc.finish()
+	if n.DB == nil {
+		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, ErrUnreachable)
+	}
+	st, err := n.DB.Semisync(ctx)
+	if err != nil {
+		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+	}
+	if st.MasterEnabled {
+		if err := rc.do(n.Name, "semisync master off", func() error { return n.DB.SetSemisyncMaster(ctx, false) }); err != nil {
+			return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+		}
+	}
+	if !st.ReplicaEnabled {
+		if err := rc.do(n.Name, "semisync replica on", func() error { return n.DB.SetSemisyncReplica(ctx, true) }); err != nil {
+			return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+		}
+	}
+	if st.ReplicaActive {
+		return rec, nil
+	}
+	rs, err := replica(ctx, n.DB)
+	if err != nil {
+		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+	}
+	if rs != nil && rs.IO == dbctl.ThreadRunning {
+		if err := r.restartIO(ctx, rc, n); err != nil {
+			return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+		}
+	}
+	return rec, nil
 }
 
 // startVerified starts replication until both threads run: a

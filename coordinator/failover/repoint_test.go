@@ -293,3 +293,56 @@ func TestRepointEndsStaleDumpThreads(t *testing.T) {
 		t.Errorf("running replica: calls %q end its live dump thread", w.calls)
 	}
 }
+
+// TestSemisyncNonWriter: a host without the writer role gets the master
+// side off and the replica side on, whatever its my.cnf set (the seed
+// article's enables both on both masters); a running IO thread whose
+// replica side is not active is reconnected; a host already so is left
+// alone.
+func TestSemisyncNonWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		set        func(db2 *fakeDB)
+		want       []string
+		wantActive bool
+	}{
+		{name: "seed my.cnf: both sides on",
+			set:  func(db2 *fakeDB) { db2.semiM = true },
+			want: []string{"SetSemisyncMaster false"}, wantActive: true},
+		{name: "already so",
+			set: func(db2 *fakeDB) {}, wantActive: true},
+		{name: "replica side off, IO thread running",
+			set:  func(db2 *fakeDB) { db2.semiR, db2.semiRActive = false, false },
+			want: []string{"SetSemisyncReplica true", "KillReplicaIO", "StartReplication IO_THREAD"}, wantActive: true},
+		{name: "replica side on but not active (enabled after the IO thread connected)",
+			set:  func(db2 *fakeDB) { db2.semiRActive = false },
+			want: []string{"KillReplicaIO", "StartReplication IO_THREAD"}, wantActive: true},
+		{name: "replication stopped: the start turns it on",
+			set: func(db2 *fakeDB) {
+				db2.semiM, db2.semiR, db2.semiRActive = true, false, false
+				db2.io, db2.sql = dbctl.ThreadStopped, dbctl.ThreadStopped
+			},
+			want: []string{"SetSemisyncMaster false", "SetSemisyncReplica true"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, _, db2, _ := topology()
+			tc.set(db2)
+			w.calls = nil
+			if _, err := w.runner(nil).SemisyncNonWriter(w.ctxUntil(time.Minute), db2.node()); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.callsOf("db2"); !slices.Equal(got, tc.want) {
+				t.Errorf("calls %q, want %q", got, tc.want)
+			}
+			if db2.semiM || !db2.semiR || (db2.semiRActive && db2.io == dbctl.ThreadRunning) != tc.wantActive {
+				t.Errorf("master %v, replica %v, active %v: want master off, replica on, active %v",
+					db2.semiM, db2.semiR, db2.semiRActive, tc.wantActive)
+			}
+		})
+	}
+	w, _, db2, _ := topology()
+	db2.noSemisync = true
+	if _, err := w.runner(nil).SemisyncNonWriter(w.ctxUntil(time.Minute), db2.node()); !errors.Is(err, dbctl.ErrNoSemisync) {
+		t.Errorf("no semisync: err %v, want ErrNoSemisync", err)
+	}
+}

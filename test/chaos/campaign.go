@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
@@ -294,5 +295,29 @@ func (c *campaign) finalChecks(ctx context.Context, rep lab.AppWriterReport) err
 		c.res.ErrantGTIDs = append(c.res.ErrantGTIDs, e...)
 	}
 	c.res.LostAcked = len(missing)
+	c.res.Semisync = c.semisyncKept(ctx, writer)
 	return errors.Join(errs...)
+}
+
+// semisyncKept polls the servers' semisync for a minute (the leader
+// reads it every 10 s) until it is the layout the coordinator keeps
+// with writer as the writer; "kept", or the last difference.
+func (c *campaign) semisyncKept(ctx context.Context, writer string) string {
+	var last error
+	deadline := time.Now().Add(time.Minute)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		last = c.l.CheckSemisync(cctx, writer)
+		cancel()
+		if last == nil {
+			return "kept"
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return strings.ReplaceAll(last.Error(), "\n", "; ")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }

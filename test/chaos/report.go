@@ -37,8 +37,12 @@ type Result struct {
 	StaleOnline    int      `json:"stale_online"`
 	StaleDetail    []string `json:"stale_detail,omitempty"`
 	Stuck          int      `json:"stuck"`
-	MedianConvergS float64  `json:"median_converged_s"`
-	MaxConvergS    float64  `json:"max_converged_s"`
+	// Semisync is "kept" when, at the end, the master side was on and
+	// active on the writer only and the replica side on everywhere else
+	// (polled for a minute), or what differed.
+	Semisync       string  `json:"semisync,omitempty"`
+	MedianConvergS float64 `json:"median_converged_s"`
+	MaxConvergS    float64 `json:"max_converged_s"`
 	// Ended says why the campaign stopped before its last fault, if it did.
 	Ended string `json:"ended,omitempty"`
 }
@@ -98,6 +102,9 @@ func (r *Result) Failed() []string {
 	}
 	if r.Errant > 0 {
 		out = append(out, fmt.Sprintf("%d errant GTIDs", r.Errant))
+	}
+	if r.Semisync != "" && r.Semisync != "kept" {
+		out = append(out, "semisync layout not restored: "+r.Semisync)
 	}
 	return out
 }
@@ -173,6 +180,9 @@ func (r *Result) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintf(w, "converged: median %.1f s, max %.1f s; %d invariant samples, %d of them with one writable server\n",
 		r.MedianConvergS, r.MaxConvergS, r.Samples, r.OneWritable)
+	if r.Semisync != "" {
+		fmt.Fprintln(w, "semisync at the end:", r.Semisync)
+	}
 	for _, s := range r.StaleDetail {
 		fmt.Fprintln(w, "stale:", s)
 	}

@@ -23,6 +23,8 @@ type classic struct{}
 
 func (classic) name() string { return "classic" }
 
+func (classic) keepsSemisync() bool { return false }
+
 func (classic) describe() string {
 	return "keepalived + shell scripts: VRRPv3 advert 0.1 s, both BACKUP with nopreempt, priorities 150/100, " +
 		"vrrp_script `mariadb-admin ping` (interval 1 s, timeout 1 s, fall 1, rise 2, weight 0), " +

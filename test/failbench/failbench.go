@@ -31,6 +31,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
 
 // Errors of the bench.
@@ -101,10 +103,11 @@ type Options struct {
 	BinDir    string // make build's bin/ (ours needs every binary)
 	Trials    int
 	Scenarios []Scenario
-	Systems   []string      // "ours", "classic"
-	Interval  time.Duration // between inserts
-	Attempt   time.Duration // bound of one insert, reconnect included
-	LogDir    string        // when set, each trial's daemon logs are kept in LogDir/<system>-<scenario>-<n>/
+	Systems   []string           // "ours", "classic"
+	Interval  time.Duration      // between inserts
+	Attempt   time.Duration      // bound of one insert, reconnect included
+	LogDir    string             // when set, each trial's daemon logs are kept in LogDir/<system>-<scenario>-<n>/
+	Semisync  lab.SemisyncLayout // the servers' my.cnf (lab.Options.Semisync)
 	Logger    *slog.Logger
 	Progress  io.Writer // one line per trial
 }
@@ -112,7 +115,12 @@ type Options struct {
 // Run runs every trial and returns the results, also the ones done
 // before an error (the caller still writes them).
 func Run(ctx context.Context, o Options) (res Results, err error) {
-	res = Results{Started: time.Now().UTC(), Trials: o.Trials, Interval: o.Interval, Attempt: o.Attempt}
+	layout, err := lab.ParseSemisyncLayout(string(o.Semisync))
+	if err != nil {
+		return res, err
+	}
+	o.Semisync = layout
+	res = Results{Started: time.Now().UTC(), Trials: o.Trials, Interval: o.Interval, Attempt: o.Attempt, Semisync: string(layout)}
 	defer func() { res.Finished = time.Now().UTC() }()
 	var systems []system
 	for _, name := range o.Systems {

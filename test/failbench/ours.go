@@ -26,6 +26,9 @@ type system interface {
 	// note describes the system's state at the fault (ours: the raft
 	// leader, which a dead host may have been).
 	note(ctx context.Context, l *lab.Lab) string
+	// keepsSemisync: the system keeps the master side on the writer
+	// only (the trial checks it at the end).
+	keepsSemisync() bool
 }
 
 func newSystem(name string, o Options) (system, error) {
@@ -43,6 +46,8 @@ func newSystem(name string, o Options) (system, error) {
 type ours struct{ bin string }
 
 func (ours) name() string { return "ours" }
+
+func (ours) keepsSemisync() bool { return true }
 
 func (ours) describe() string {
 	return "mmm-keepalived: keepalived (VRRPv3, advert 0.1 s) tracking mmm-check (interval 1 s, fall 1) and the coordinator's track file, " +

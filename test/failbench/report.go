@@ -15,9 +15,12 @@ type Results struct {
 	Started, Finished time.Time
 	Trials            int // per scenario and system
 	Interval, Attempt time.Duration
-	Systems           []SystemInfo
-	Runs              []Trial
-	Summary           []Summary
+	// Semisync is the servers' my.cnf layout (lab.SemisyncLayout):
+	// "both-masters" is the seed article's.
+	Semisync string `json:",omitempty"`
+	Systems  []SystemInfo
+	Runs     []Trial
+	Summary  []Summary
 }
 
 // SystemInfo names and describes a system under test.

@@ -46,6 +46,11 @@ type Trial struct {
 	Observed        time.Duration // fault → end of observation
 	Notes           []string      `json:",omitempty"`
 	Error           string        `json:",omitempty"`
+	// Semisync is "kept" when, after the heal, the master side was on
+	// and active on the final writer only and the replica side on
+	// everywhere else (within a minute), or what differed; "" for a
+	// system that does not manage semisync.
+	Semisync string `json:",omitempty"`
 }
 
 func (t Trial) String() string {
@@ -62,8 +67,11 @@ func (t Trial) String() string {
 		behind = " (behind: " + strings.Join(t.Behind, " ") + ")"
 	}
 	notes := ""
+	if t.Semisync != "" && t.Semisync != "kept" {
+		notes = "  SEMISYNC: " + t.Semisync
+	}
 	if len(t.Notes) > 0 {
-		notes = "  (" + strings.Join(t.Notes, "; ") + ")"
+		notes += "  (" + strings.Join(t.Notes, "; ") + ")"
 	}
 	return fmt.Sprintf("unavailable %7s  lost %4d%s  two writable %7s  reader gap %7s  writer %s  acked %d errors %d%s%s",
 		ms(t.Unavailable), t.Lost, behind, ms(t.TwoWritable), rg, t.FinalWriter, t.Acked, t.Errors, conv, notes)
@@ -79,7 +87,7 @@ func ms(d time.Duration) string {
 // down (also on failure and cancellation).
 func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t Trial, err error) {
 	t = Trial{System: s.name(), Scenario: sc.String(), N: n, LostOn: map[string]int{}}
-	l, err := lab.New(lab.Options{Prefix: o.Prefix, BinDir: s.binDir(), Logger: o.Logger})
+	l, err := lab.New(lab.Options{Prefix: o.Prefix, BinDir: s.binDir(), Logger: o.Logger, Semisync: o.Semisync})
 	if err != nil {
 		return t, err
 	}
@@ -172,7 +180,27 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 	if err := countLost(ctx, l, &t, rep.IDs()); err != nil {
 		return t, err
 	}
+	if s.keepsSemisync() && t.FinalWriter != "" {
+		t.Semisync = semisyncKept(ctx, l, t.FinalWriter)
+	}
 	return t, nil
+}
+
+// semisyncKept polls the servers' semisync for a minute (the leader
+// reads it every 10 s) until it is the layout the coordinator keeps
+// with writer as the writer; "kept", or the last difference.
+func semisyncKept(ctx context.Context, l *lab.Lab, writer string) string {
+	var last error
+	err := waitUntil(ctxLimit(ctx, time.Minute), func() bool {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		last = l.CheckSemisync(cctx, writer)
+		return last == nil
+	})
+	if err == nil {
+		return "kept"
+	}
+	return strings.ReplaceAll(fmt.Sprint(last), "\n", "; ")
 }
 
 func ctxLimit(ctx context.Context, d time.Duration) context.Context {

@@ -76,7 +76,36 @@ type Options struct {
 	// my.cnf (default 2 s); the coordinator sets its own on the writers
 	// it opens.
 	SemisyncTimeout time.Duration
-	Logger          *slog.Logger
+	// Semisync is the semisync layout of the servers' my.cnf:
+	// SemisyncBothMasters (the default, the seed article's) or
+	// SemisyncWriterOnly.
+	Semisync SemisyncLayout
+	Logger   *slog.Logger
+}
+
+// SemisyncLayout is which semisync sides the servers' my.cnf enables;
+// the coordinator keeps its own layout at run time whatever they say.
+type SemisyncLayout string
+
+const (
+	// SemisyncBothMasters: master and replica side on both masters,
+	// replica side on db3, as MMM users configure it (MMM could not
+	// manage semisync).
+	SemisyncBothMasters SemisyncLayout = "both-masters"
+	// SemisyncWriterOnly: master side on db1 only, replica side on
+	// every server: the layout the coordinator keeps, from the start.
+	SemisyncWriterOnly SemisyncLayout = "writer-only"
+)
+
+// ParseSemisyncLayout parses a layout's name ("" is the default).
+func ParseSemisyncLayout(s string) (SemisyncLayout, error) {
+	switch l := SemisyncLayout(s); l {
+	case "":
+		return SemisyncBothMasters, nil
+	case SemisyncBothMasters, SemisyncWriterOnly:
+		return l, nil
+	}
+	return "", fmt.Errorf("semisync layout %q: want %s or %s", s, SemisyncBothMasters, SemisyncWriterOnly)
 }
 
 // Lab is one instance of the topology. Its methods may be called from
@@ -106,6 +135,11 @@ func New(opts Options) (*Lab, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	layout, err := ParseSemisyncLayout(string(opts.Semisync))
+	if err != nil {
+		return nil, err
+	}
+	opts.Semisync = layout
 	if err := CheckAddrs(topologyAddrs()...); err != nil {
 		return nil, err
 	}

@@ -46,9 +46,10 @@ func (l *Lab) serverOptions(h Host) mariadbd.Options {
 		// and the writer stalled.
 		extra = append(extra, "skip_slave_start=ON")
 	}
-	if h.Name == Writer {
-		// Master side on the active master only: on a pure replica it
-		// stalls the applier after every start.
+	if h.Name == Writer || (h.Mode == "master" && l.opts.Semisync == SemisyncBothMasters) {
+		// Both masters as the seed article's my.cnf has it (the
+		// coordinator turns the passive master's off), or the active
+		// master only.
 		extra = append(extra, "rpl_semi_sync_master_enabled=ON")
 	}
 	return mariadbd.Options{
@@ -90,9 +91,14 @@ func (l *Lab) upMariaDB(ctx context.Context) error {
 // the same GTID history), then wires db2 and db3 to db1 and db1 to db2,
 // all with master_use_gtid=slave_pos, waits until both threads run
 // everywhere, switches semisync on at db1 with both replicas as clients,
-// and finally makes db1 writable.
+// and finally makes db1 writable. The passive master's master side is
+// off while the ring is wired (its commits would wait for an ACK before
+// db1's IO thread connects), then as my.cnf has it.
 func (l *Lab) upReplication(ctx context.Context) error {
 	db1 := l.servers[Writer]
+	if err := l.servers["db2"].Exec(ctx, "SET GLOBAL rpl_semi_sync_master_enabled=OFF"); err != nil {
+		return err
+	}
 	stmts := []string{
 		// No replica yet: the first commit would wait for an ACK.
 		"SET GLOBAL rpl_semi_sync_master_enabled=OFF",
@@ -133,6 +139,13 @@ func (l *Lab) upReplication(ctx context.Context) error {
 	}
 	if err := db1.Exec(ctx, "SET GLOBAL rpl_semi_sync_master_enabled=ON"); err != nil {
 		return err
+	}
+	if l.opts.Semisync == SemisyncBothMasters {
+		// Back to what my.cnf says: the coordinators meet the seed's
+		// layout, not one the lab prepared for them.
+		if err := l.servers["db2"].Exec(ctx, "SET GLOBAL rpl_semi_sync_master_enabled=ON"); err != nil {
+			return err
+		}
 	}
 	if err := l.waitSemisyncClients(ctx, 2); err != nil {
 		return err

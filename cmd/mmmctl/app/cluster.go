@@ -143,12 +143,33 @@ func behind(s *int64) string {
 	return strconv.FormatInt(*s, 10)
 }
 
+// semisync shows the side(s) a server has enabled: "master ON (2)" on
+// the writer (status, clients), "replica ON" elsewhere; both, or none,
+// is a layout the coordinator is about to restore. A coordinator that
+// does not report the enabled sides shows the master side's status.
 func semisync(o *api.HostObs) string {
-	s := onOff(o.SemisyncOn)
-	if o.SemisyncPeers != nil && s == "ON" {
-		s += fmt.Sprintf(" (%d)", *o.SemisyncPeers)
+	if o.SemisyncMaster == nil {
+		s := onOff(o.SemisyncOn)
+		if o.SemisyncPeers != nil && s == "ON" {
+			s += fmt.Sprintf(" (%d)", *o.SemisyncPeers)
+		}
+		return s
 	}
-	return s
+	var parts []string
+	if *o.SemisyncMaster {
+		s := "master " + onOff(o.SemisyncOn)
+		if o.SemisyncPeers != nil && s == "master ON" {
+			s += fmt.Sprintf(" (%d)", *o.SemisyncPeers)
+		}
+		parts = append(parts, s)
+	}
+	if o.SemisyncReplica != nil && *o.SemisyncReplica {
+		parts = append(parts, "replica "+onOff(o.SemisyncReplicaOn))
+	}
+	if len(parts) == 0 {
+		return "off"
+	}
+	return strings.Join(parts, ", ")
 }
 
 const timeFormat = "2006-01-02 15:04:05.000"

@@ -14,6 +14,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/mmm-keepalived/mmm-keepalived/test/failbench"
+	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
 )
 
 // parseFailover finishes parse for the failover benchmark.
@@ -55,6 +56,7 @@ func runFailover(ctx context.Context, o options, out io.Writer) error {
 	fo := failbench.Options{
 		Prefix: o.prefix, BinDir: filepath.Dir(exe), Trials: o.trials, Scenarios: o.fbScen,
 		Systems: strings.Split(o.systems, ","), Interval: o.interval, Attempt: o.attempt, LogDir: o.logDir,
+		Semisync: lab.SemisyncLayout(o.semisync),
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Progress: out,
 	}

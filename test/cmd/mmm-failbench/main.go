@@ -71,6 +71,7 @@ type options struct {
 	fbScen    []failbench.Scenario
 	prefix    string
 	trials    int
+	semisync  string
 	scenarios []string
 	interval  time.Duration
 	attempt   time.Duration
@@ -102,6 +103,7 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.logDir, "logs", "", "keep each trial's daemon and MariaDB logs under this directory (not with hand)")
 	fs.StringVar(&o.prefix, "prefix", "", "lab prefix (default mmmb for hand, mmmw otherwise)")
 	fs.IntVar(&o.trials, "trials", 10, "trials per scenario (and system)")
+	fs.StringVar(&o.semisync, "semisync", string(lab.SemisyncBothMasters), "semisync in the servers' my.cnf: both-masters (master and replica side on both masters, as the seed article has it) or writer-only")
 	fs.StringVar(&scen, "scenarios", "", "comma-separated (default all); hand: mysqld-kill, host-kill; otherwise: "+strings.Join(failbench.ScenarioNames(), ", "))
 	fs.DurationVar(&o.interval, "interval", 10*time.Millisecond, "time between INSERT attempts")
 	fs.DurationVar(&o.attempt, "attempt", 250*time.Millisecond, "deadline of one INSERT attempt")

@@ -45,6 +45,8 @@ Needs root.`,
 			&cli.StringFlag{Name: "prefix", Value: lab.DefaultPrefix, EnvVars: []string{"MMM_LAB_PREFIX"},
 				Usage: "namespace prefix: the demo uses mmm, the integration tests mmmt"},
 			&cli.DurationFlag{Name: "timeout", Value: 3 * time.Minute, Usage: "give up after this long"},
+			&cli.StringFlag{Name: "semisync", Value: string(lab.SemisyncBothMasters), EnvVars: []string{"MMM_LAB_SEMISYNC"},
+				Usage: "semisync in the servers' my.cnf: both-masters (master and replica side on db1 and db2, as MMM users have it) or writer-only (master side on db1 only); the coordinators keep the master side on the writer only either way"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log each step"},
 		},
 		Commands: []*cli.Command{
@@ -53,7 +55,8 @@ Needs root.`,
 				Usage: "bring the lab up (or reuse it when it is up and healthy)",
 				Description: `Creates the namespaces and the bridge, starts MariaDB on db1, db2 and db3,
 creates the users, wires GTID replication (db1 <-> db2, db3 from db1) with
-semisync on db1, makes db1 writable and writes the cluster configuration.
+semisync as --semisync says, makes db1 writable and writes the cluster
+configuration.
 keepalived and the coordinators start too once the project has them.
 A lab that is already up and healthy is reused; --recreate rebuilds it.
 A failed bring-up is torn down again (unless --keep-on-failure).`,
@@ -103,6 +106,7 @@ func labFrom(c *cli.Context) (*lab.Lab, error) {
 		BinDir:        binDir,
 		Detach:        true, // the lab outlives this command
 		KeepOnFailure: c.Bool("keep-on-failure"),
+		Semisync:      lab.SemisyncLayout(c.String("semisync")),
 		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	})
 }

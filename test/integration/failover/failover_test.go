@@ -157,6 +157,18 @@ func steady(t *testing.T) (writer, peer string) {
 	waitReplicates(t, writer, peer, 30*time.Second)
 	waitReplicates(t, peer, writer, 30*time.Second)
 	waitReplicates(t, "db3", writer, 30*time.Second)
+	// The layout the coordinator keeps, although both masters' my.cnf
+	// enable both sides (the seed's): the master side on the writer
+	// only. The leader reads semisync every 10 s.
+	var lerr error
+	if !waitFor(60*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		lerr = theLab.CheckSemisync(ctx, writer)
+		return lerr == nil
+	}) {
+		t.Fatalf("semisync layout with %s as the writer not restored within 60 s:\n%v", writer, lerr)
+	}
 	return writer, peer
 }
 
