@@ -108,8 +108,9 @@ func waitRow(t *testing.T, host, q, want string) {
 	}
 }
 
-// TestSemisync: semisync is ON on db1 with both replicas as clients, and
-// a commit there is acknowledged by one of them.
+// TestSemisync: semisync is ON on db1 with both replicas as clients, a
+// commit there is acknowledged by one of them, and the masters' my.cnf
+// enable the master side on both (the seed's layout).
 func TestSemisync(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	db1 := rootOn(t, "db1")
@@ -142,8 +143,11 @@ func TestSemisync(t *testing.T) {
 		if v, err := hs.globalStatus(ctx, "Rpl_semi_sync_slave_status"); err != nil || v != "ON" {
 			t.Errorf("%s: Rpl_semi_sync_slave_status = %s, %v", h, v, err)
 		}
-		if v, err := hs.queryString(ctx, "SELECT @@rpl_semi_sync_master_enabled"); err != nil || v != "0" {
-			t.Errorf("%s: rpl_semi_sync_master_enabled = %s, %v (master side on a replica stalls it)", h, v, err)
+		// The seed's layout (the default): master side on both masters
+		// as my.cnf has it; the coordinators turn db2's off.
+		want := map[string]string{"db2": "1", "db3": "0"}[h]
+		if v, err := hs.queryString(ctx, "SELECT @@rpl_semi_sync_master_enabled"); err != nil || v != want {
+			t.Errorf("%s: rpl_semi_sync_master_enabled = %s, %v; want %s (lab.SemisyncBothMasters)", h, v, err, want)
 		}
 	}
 }
