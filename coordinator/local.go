@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
@@ -36,6 +37,9 @@ type local struct {
 	mayWrite  bool
 	selfFence *SelfFence
 	stopFence context.CancelFunc
+	// tickling: a tickler of the writer VIP's clients runs (one at a
+	// time; it lists the sessions again at every round).
+	tickling  atomic.Bool
 	fenceAt   time.Time     // when the current self-fence began
 	trackWake chan struct{} // a self-fence ended: look at the track file now
 
@@ -405,6 +409,12 @@ func (l *local) startSelfFenceLocked(why string, detach bool) {
 		}
 	}, detach)
 	l.c.log.Warn("self-fence: fencing the local mysqld", "host", l.c.host, "why", why)
+	if t := l.c.newTickler(); t != nil && l.tickling.CompareAndSwap(false, true) {
+		go func() {
+			defer l.tickling.Store(false)
+			t.run(l.base)
+		}()
+	}
 	go func() {
 		done := f.run(ctx, sf)
 		switch {

@@ -15,6 +15,7 @@ import (
 	"github.com/mmm-keepalived/mmm-keepalived/internal/dbctl"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/fence"
 	"github.com/mmm-keepalived/mmm-keepalived/internal/mycnf"
+	"github.com/mmm-keepalived/mmm-keepalived/internal/tcpsess"
 )
 
 // The self-fence: a host that stops being allowed to write makes sure
@@ -243,7 +244,10 @@ func (c *Coordinator) selfFencer(update func(SelfFence), cutOff bool) selfFencer
 	}
 	if role := c.cfg.WriterRole(); role != nil && slices.Contains(role.Hosts, c.host) {
 		ips, port := role.IPs, h.MySQLPort
-		f.reset = func() (int, error) { return resetSessions(ips, port) }
+		f.reset = func() (int, error) {
+			n, _, err := tcpsess.Reset(ips, port)
+			return n, err
+		}
 	}
 	if cutOff {
 		f.detach = func(ctx context.Context) error {

@@ -1,7 +1,8 @@
 // Command footprint is a benchmark, not a test: it brings up the lab
 // (its own prefix) with the three coordinators built from this tree,
-// leaves the cluster idle with the lab's check_period of 1 s for
-// --duration, and prints each coordinator's RSS and CPU use (per minute
+// leaves the cluster idle for --duration with the timing of --profile
+// (fast: the lab's check_period 1 s and lease 1 s; defaults: the shipped
+// defaults, MMM's check_period 5 s and the default lease), and prints each coordinator's RSS and CPU use (per minute
 // and overall), and who led. The goals: RSS ≤ 40 MB, CPU ≤ 1 % of a core
 // per coordinator. Needs root.
 //
@@ -31,14 +32,19 @@ const userHZ = 100
 func main() {
 	duration := flag.Duration("duration", 10*time.Minute, "how long to measure (after a 20 s warm-up)")
 	prefix := flag.String("prefix", "mmmf", "the lab's namespace prefix")
+	profile := flag.String("profile", string(lab.ProfileFast), "the cluster's timing: fast (the lab's) or defaults (the shipped ones)")
 	flag.Parse()
-	if err := run(*duration, *prefix); err != nil {
+	if p := lab.Profile(*profile); p != lab.ProfileFast && p != lab.ProfileDefaults {
+		fmt.Fprintf(os.Stderr, "footprint: --profile %q: want fast or defaults\n", *profile)
+		os.Exit(2)
+	}
+	if err := run(*duration, *prefix, lab.Profile(*profile)); err != nil {
 		fmt.Fprintln(os.Stderr, "footprint:", err)
 		os.Exit(1)
 	}
 }
 
-func run(duration time.Duration, prefix string) error {
+func run(duration time.Duration, prefix string, profile lab.Profile) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bin, err := os.MkdirTemp("", "mmm-footprint-")
@@ -51,7 +57,7 @@ func run(duration time.Duration, prefix string) error {
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("building mmm-coordinator (run from the repository root): %v\n%s", err, out)
 	}
-	l, err := lab.New(lab.Options{Prefix: prefix, BinDir: bin,
+	l, err := lab.New(lab.Options{Prefix: prefix, BinDir: bin, Profile: profile,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
@@ -79,7 +85,7 @@ func run(duration time.Duration, prefix string) error {
 			return err
 		}
 	}
-	fmt.Printf("lab %s up; warming up 20 s, then measuring %v (check_period 1 s, idle)\n", prefix, duration)
+	fmt.Printf("lab %s up; warming up 20 s, then measuring %v (profile %s, idle)\n", prefix, duration, profile)
 	if !sleep(ctx, 20*time.Second) {
 		return ctx.Err()
 	}

@@ -128,7 +128,11 @@ func (l *Lab) Dial(ctx context.Context, host, addr string) (net.Conn, error) {
 	}
 	var conn net.Conn
 	err = inNamespace(l.Namespace(host), func() error {
-		var d net.Dialer
+		// No keepalive probes of Go's own (15 s idle): applications'
+		// clients (libmysqlclient, Connector/J) leave the kernel's two
+		// hours, so a client waiting for an answer from a writer that
+		// vanished hears nothing unless the cluster tells it.
+		d := net.Dialer{KeepAlive: -1}
 		c, err := d.DialContext(ctx, "tcp4", ap.String())
 		conn = c
 		return err

@@ -87,6 +87,14 @@ func TestCutOffWriter(t *testing.T) {
 		}
 		t.Logf("trial %d: %s cut off for %v; %s writer after %v; app (10 s attempts): unavailable %v, %d acknowledged, %d errors, %d lost",
 			trial, w, cutoffHold, p, decided.Round(time.Millisecond), gap.Round(time.Millisecond), len(rep.Acks), rep.Errors, lost)
+		// The client waits up to 10 s for an answer: it must hear of
+		// the failover (a reset while the old writer still has the VIP,
+		// a tickle once it has moved), not wait its timeout out (then
+		// the gap is the timeout and a reconnect: 10.9-11.1 s seen).
+		if gap >= cutoffAttempt*9/10 {
+			t.Errorf("trial %d: the app was without its writer for %v: a client waiting up to %v was not told that the VIP moved",
+				trial, gap.Round(time.Millisecond), cutoffAttempt)
+		}
 		if ro := readOnly(t, w); !ro {
 			t.Errorf("trial %d: %s writable after the cut-off ended", trial, w)
 		}

@@ -93,6 +93,23 @@ func TestFailover(t *testing.T) {
 				return theLab.FreezeMySQL(ctx, w)
 			})
 		}},
+		// The same freeze with a client as applications have them: it
+		// waits up to 30 s for an answer. The VIP has moved within
+		// seconds, and once it has, nothing the frozen host sends can
+		// reach the client: the writer's coordinator tickles the
+		// client (an ACK it answers to the VIP's new holder, which
+		// resets the session), so it reconnects instead of waiting.
+		// The freeze outlasts the bound below: without the tickles the
+		// client heard nothing before the thaw (15 s into a 15 s one).
+		{"mysqld-freeze-25s-patient-client", func(t *testing.T, id int64) figure {
+			f := writerFaultApp(t, id, "mysqld-freeze-25s-patient-client", 25*time.Second, patientAttempt,
+				func(ctx context.Context, w string) (lab.Undo, error) { return theLab.FreezeMySQL(ctx, w) })
+			if f.gap >= patientAttempt*2/3 {
+				t.Errorf("a client waiting up to %v for an answer was without its writer for %v: it was not told that the VIP moved",
+					patientAttempt, f.gap.Round(time.Millisecond))
+			}
+			return f
+		}},
 		{"semisync", semisync},
 		{"io-thread-stop", ioThreadStop},
 		{"reader-host-kill", readerHostKill},
@@ -176,9 +193,20 @@ func steady(t *testing.T) (writer, peer string) {
 // it writes.
 func startApp(t *testing.T, firstID int64) *lab.AppWriter {
 	t.Helper()
+	return startAppAttempt(t, firstID, 0)
+}
+
+// patientAttempt is how long a patient client waits for one insert,
+// reconnect included.
+const patientAttempt = 30 * time.Second
+
+// startAppAttempt is startApp with each insert bounded by attempt (0:
+// the app writer's default).
+func startAppAttempt(t *testing.T, firstID int64, attempt time.Duration) *lab.AppWriter {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	app, err := theLab.StartAppWriter(ctx, lab.AppWriterOptions{Table: table, FirstID: firstID, MaxTime: 3 * time.Minute})
+	app, err := theLab.StartAppWriter(ctx, lab.AppWriterOptions{Table: table, FirstID: firstID, Attempt: attempt, MaxTime: 3 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,9 +247,16 @@ func finish(t *testing.T, app *lab.AppWriter, faultAt time.Time, name, writer st
 // missing anywhere.
 func writerFault(t *testing.T, firstID int64, name string, hold time.Duration,
 	fault func(ctx context.Context, w string) (lab.Undo, error)) figure {
+	return writerFaultApp(t, firstID, name, hold, 0, fault)
+}
+
+// writerFaultApp is writerFault with the app writer's inserts bounded by
+// attempt (0: its default).
+func writerFaultApp(t *testing.T, firstID int64, name string, hold, attempt time.Duration,
+	fault func(ctx context.Context, w string) (lab.Undo, error)) figure {
 	ctx := context.Background()
 	w, p := steady(t)
-	app := startApp(t, firstID)
+	app := startAppAttempt(t, firstID, attempt)
 	defer app.Stop()
 
 	resume := app.Pause()

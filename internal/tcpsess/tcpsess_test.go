@@ -1,4 +1,4 @@
-package coordinator
+package tcpsess
 
 import (
 	"net"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestResetSessions: a client of an address in the list hears a reset at
+// TestReset: a client of an address in the list hears a reset at
 // once; sessions on other ports are left alone.
-func TestResetSessions(t *testing.T) {
+func TestReset(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("destroying sockets needs CAP_NET_ADMIN: run as root (CI does)")
 	}
@@ -40,12 +40,12 @@ func TestResetSessions(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	lo := netip.MustParseAddr("127.0.0.1")
 
-	if n, err := resetSessions([]netip.Addr{lo}, port+1); err != nil || n != 0 {
+	if n, _, err := Reset([]netip.Addr{lo}, port+1); err != nil || n != 0 {
 		t.Fatalf("another port: %d reset, %v", n, err)
 	}
-	n, err := resetSessions([]netip.Addr{lo}, port)
-	if err != nil || n != 1 {
-		t.Fatalf("reset %d, %v; want the one session", n, err)
+	n, listed, err := Reset([]netip.Addr{lo}, port)
+	if err != nil || n != 1 || len(listed) != 1 || listed[0].Remote.String() != client.LocalAddr().String() {
+		t.Fatalf("reset %d (%v), %v; want the one session from %s", n, listed, err, client.LocalAddr())
 	}
 	client.SetReadDeadline(time.Now().Add(10 * time.Second))
 	start := time.Now()
@@ -54,13 +54,13 @@ func TestResetSessions(t *testing.T) {
 	}
 }
 
-// TestResetSessionsSpareListener: a session that closed between the
+// TestResetSpareListener: a session that closed between the
 // listing and the destroy must not take the listening socket with it.
 // The kernel looks the destroyed socket up by its addresses and, when
 // the session is gone, falls back to the port's listener: without the
 // socket's cookie in the request, mysqld's listener was destroyed and
 // it could never accept a connection again.
-func TestResetSessionsSpareListener(t *testing.T) {
+func TestResetSpareListener(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("destroying sockets needs CAP_NET_ADMIN: run as root (CI does)")
 	}
@@ -153,4 +153,16 @@ func rawListener(t *testing.T) net.Listener {
 		t.Fatal(err)
 	}
 	return ln
+}
+
+func TestClientMayWait(t *testing.T) {
+	// include/net/tcp_states.h
+	for state, want := range map[uint8]bool{1: true, 2: false, 3: true, 4: true, 5: true, 6: false, 7: false, 8: true, 9: true, 10: false, 11: true, 12: true} {
+		if state == 2 { // SYN_SENT: a client socket, never listed for a server port
+			continue
+		}
+		if got := clientMayWait(state); got != want {
+			t.Errorf("state %d: %v, want %v", state, got, want)
+		}
+	}
 }
