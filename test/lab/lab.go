@@ -80,8 +80,21 @@ type Options struct {
 	// SemisyncBothMasters (the default, the seed article's) or
 	// SemisyncWriterOnly.
 	Semisync SemisyncLayout
-	Logger   *slog.Logger
+	// Profile is the cluster configuration's timing: ProfileFast (the
+	// default: check_period 1 s, trap_period 2 s, lease 1 s) or
+	// ProfileDefaults (the shipped defaults: MMM's check_period 5 s, the
+	// default lease).
+	Profile Profile
+	Logger  *slog.Logger
 }
+
+// Profile names a timing of the lab's cluster configuration.
+type Profile string
+
+const (
+	ProfileFast     Profile = "fast"
+	ProfileDefaults Profile = "defaults"
+)
 
 // SemisyncLayout is which semisync sides the servers' my.cnf enables;
 // the coordinator keeps its own layout at run time whatever they say.

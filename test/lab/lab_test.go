@@ -104,7 +104,7 @@ func TestConfigLoads(t *testing.T) {
 	dir := t.TempDir()
 	state := "/run/mmm-lab/mmmt"
 	common := filepath.Join(dir, "mmm_common.conf")
-	if err := os.WriteFile(common, []byte(renderConfig(state, "/opt/mmm/bin")), 0o600); err != nil {
+	if err := os.WriteFile(common, []byte(renderConfig(state, "/opt/mmm/bin", ProfileFast)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range DBHosts() {

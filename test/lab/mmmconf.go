@@ -36,7 +36,7 @@ func (l *Lab) upConfig(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(dir, "api.token"), []byte(hex.EncodeToString(token)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("lab: %w", err)
 	}
-	if err := os.WriteFile(l.ConfigPath(), []byte(renderConfig(l.opts.StateDir, l.opts.BinDir)), 0o600); err != nil {
+	if err := os.WriteFile(l.ConfigPath(), []byte(renderConfig(l.opts.StateDir, l.opts.BinDir, l.opts.Profile)), 0o600); err != nil {
 		return fmt.Errorf("lab: %w", err)
 	}
 	for _, h := range DBHosts() {
@@ -50,9 +50,9 @@ func (l *Lab) upConfig(ctx context.Context) error {
 
 // renderConfig renders mmm_common.conf for a lab whose state lives in
 // stateDir; binDir ("" = the packaged defaults) locates mmm-check and
-// mmm-notify. Every per-host path points into <stateDir>/<host>/: the lab's
+// mmm-notify; profile chooses the timing. Every per-host path points into <stateDir>/<host>/: the lab's
 // hosts share one filesystem.
-func renderConfig(stateDir, binDir string) string {
+func renderConfig(stateDir, binDir string, profile Profile) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	kv := func(k string, v any) { w("    %-22s %v", k, v) }
@@ -128,13 +128,15 @@ func renderConfig(stateDir, binDir string) string {
 	kv("auto_set_online", 0)
 	w("</monitor>")
 	w("")
-	w("# Short periods: the lab proves failover in seconds, not minutes.")
-	w("<check default>")
-	kv("check_period", 1)
-	kv("trap_period", 2)
-	kv("timeout", 1)
-	w("</check>")
-	w("")
+	if profile != ProfileDefaults {
+		w("# Short periods: the lab proves failover in seconds, not minutes.")
+		w("<check default>")
+		kv("check_period", 1)
+		kv("trap_period", 2)
+		kv("timeout", 1)
+		w("</check>")
+		w("")
+	}
 	w("<check rep_backlog>")
 	kv("max_backlog", 10)
 	w("</check>")
@@ -151,11 +153,13 @@ func renderConfig(stateDir, binDir string) string {
 	w("")
 	w("<coordinator>")
 	kv("raft_peers", strings.Join(all, ", "))
-	w("# A host that dies is taken over about 1.25 × lease after its")
-	w("# coordinator's last heartbeat. 1 s still outlasts a leader election")
-	w("# (a new leader within 0.5-1 s with raft_heartbeat_timeout 500ms),")
-	w("# which must not cost the writer its eligibility.")
-	kv("lease", "1s")
+	if profile != ProfileDefaults {
+		w("# A host that dies is taken over about 1.25 × lease after its")
+		w("# coordinator's last heartbeat. 1 s still outlasts a leader election")
+		w("# (a new leader within 0.5-1 s with raft_heartbeat_timeout 500ms),")
+		w("# which must not cost the writer its eligibility.")
+		kv("lease", "1s")
+	}
 	kv("api_token_file", filepath.Join(stateDir, "etc", "api.token"))
 	w("</coordinator>")
 	return b.String()
