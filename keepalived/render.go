@@ -42,6 +42,7 @@ type view struct {
 	UnicastPeers, VIPs             []string
 	NotifyCommand                  string
 	GarpDelay, GarpRepeat          int
+	DownTimerAdverts               int
 }
 
 // Render returns keepalived.conf for host, one of the writer role's hosts
@@ -99,7 +100,8 @@ func newView(cfg *config.Config, name string) (*view, error) {
 		Rise:      c.atLeast("check_rise", ka.CheckRise, 1),
 		GarpDelay: c.seconds("garp_master_delay", ka.GarpMasterDelay, 0),
 		// keepalived sends at least one GARP per round.
-		GarpRepeat: c.atLeast("garp_master_repeat", ka.GarpMasterRpt, 1),
+		GarpRepeat:       c.atLeast("garp_master_repeat", ka.GarpMasterRpt, 1),
+		DownTimerAdverts: c.atLeast("down_timer_adverts", ka.DownTimerAdverts, 1),
 	}
 	v.AdvertInt = c.advertInt(v.Version)
 	v.AuthPass = c.authPass(v.Version)

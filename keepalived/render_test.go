@@ -41,7 +41,7 @@ func labConfig() *config.Config {
 			NotifyBin:       "/usr/bin/mmm-notify",
 			NotifyFifo:      "/run/mmm-keepalived/vrrp.fifo",
 			GarpMasterDelay: 5 * time.Second,
-			GarpMasterRpt:   5,
+			GarpMasterRpt:   5, DownTimerAdverts: 1,
 		},
 		Hosts: []*config.Host{
 			host("db1", "198.18.0.11", config.HostModeMaster, 150),

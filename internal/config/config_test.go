@@ -176,8 +176,8 @@ func TestDefaults(t *testing.T) {
 		db1.TrackFile != DefaultTrackFile || db1.MySQLSocket != "" {
 		t.Errorf("our host defaults: %+v", db1)
 	}
-	if p1, p2, p3 := db1.Priority, c.Host("db2").Priority, db3.Priority; p1 != 150 || p2 != 100 || p3 != 0 {
-		t.Errorf("priorities = %d %d %d, want 150 100 0 (by position in the writer role)", p1, p2, p3)
+	if p1, p2, p3 := db1.Priority, c.Host("db2").Priority, db3.Priority; p1 != 254 || p2 != 253 || p3 != 0 {
+		t.Errorf("priorities = %d %d %d, want 254 253 0 (by position in the writer role)", p1, p2, p3)
 	}
 	if !slices.Equal(c.Coordinator.RaftPeers, []string{"db1", "db2", "db3"}) {
 		t.Errorf("raft_peers = %v, want every host", c.Coordinator.RaftPeers)
@@ -241,7 +241,7 @@ func TestDerivedDefaultsYieldToKeys(t *testing.T) {
 	if db1.VIPInterface != "eth1" || db2.VIPInterface != "eth1" {
 		t.Errorf("vip_interface from <host default>: %q %q", db1.VIPInterface, db2.VIPInterface)
 	}
-	if db2.Priority != 90 || db1.Priority != 150 || db2.RaftAddress != "10.9.9.9:7000" || db2.APIAddress != "198.18.0.12:9991" {
+	if db2.Priority != 90 || db1.Priority != 254 || db2.RaftAddress != "10.9.9.9:7000" || db2.APIAddress != "198.18.0.12:9991" {
 		t.Errorf("db2 = prio %d raft %q api %q; db1 prio %d", db2.Priority, db2.RaftAddress, db2.APIAddress, db1.Priority)
 	}
 	// The writer hosts' interfaces differ: no common one; each uses its own.

@@ -25,9 +25,13 @@ const (
 	DefaultNotifyFifo = "/run/mmm-keepalived/vrrp.fifo"
 
 	// Keepalived priorities of the writer role's hosts by position: the
-	// first gets 150, the second 100.
-	firstWriterPriority = 150
-	writerPriorityStep  = 50
+	// first gets 254, the second 253. The coordinator's track files, not
+	// priorities, choose the writer (only one writer host is ever
+	// eligible); a priority only sets how long a new writer leaving FAULT
+	// waits beyond the missed advert, (256 − priority)/256 × advert_int:
+	// 61 ms at 100, under 1 ms at 254.
+	firstWriterPriority = 254
+	writerPriorityStep  = 1
 )
 
 // RuntimePaths are the paths a cluster's programs share on one host:
@@ -96,17 +100,18 @@ func Defaults() *Config {
 			GarpInterval:           200 * time.Millisecond,
 		},
 		Keepalived: Keepalived{
-			VRRPVersion:     3,
-			AdvertInt:       100 * time.Millisecond,
-			CheckInterval:   time.Second,
-			CheckTimeout:    time.Second,
-			CheckFall:       1,
-			CheckRise:       2,
-			CheckBin:        DefaultCheckBin,
-			NotifyBin:       DefaultNotifyBin,
-			NotifyFifo:      DefaultNotifyFifo,
-			GarpMasterDelay: 5 * time.Second,
-			GarpMasterRpt:   5,
+			VRRPVersion:      3,
+			AdvertInt:        100 * time.Millisecond,
+			CheckInterval:    time.Second,
+			CheckTimeout:     time.Second,
+			CheckFall:        1,
+			CheckRise:        2,
+			CheckBin:         DefaultCheckBin,
+			NotifyBin:        DefaultNotifyBin,
+			NotifyFifo:       DefaultNotifyFifo,
+			GarpMasterDelay:  5 * time.Second,
+			GarpMasterRpt:    5,
+			DownTimerAdverts: 1,
 		},
 		Checks: map[string]*Check{},
 	}

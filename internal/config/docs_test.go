@@ -43,8 +43,8 @@ func TestDocsExampleLoads(t *testing.T) {
 	})
 	c := mustLoad(t, "mmm_agent.conf")
 	db1 := c.ThisHost()
-	if db1 == nil || db1.Name != "db1" || db1.RaftAddress != "198.18.0.11:9990" || db1.Priority != 150 ||
-		db1.AgentPassword != "a" || c.Host("db2").Priority != 100 || c.Keepalived.VirtualRouterID != 51 ||
+	if db1 == nil || db1.Name != "db1" || db1.RaftAddress != "198.18.0.11:9990" || db1.Priority != 254 ||
+		db1.AgentPassword != "a" || c.Host("db2").Priority != 253 || c.Keepalived.VirtualRouterID != 51 ||
 		c.Coordinator.APITokenFile != "api.token" || len(c.Warnings) != 0 {
 		t.Errorf("lab example: db1 %+v, warnings %q", db1, c.Warnings)
 	}

@@ -314,6 +314,12 @@ main.conf:2: host db4: mode: missing; expected master, slave or witness`,
 			want: `main.conf:4: keepalived: advert_int: expected whole seconds 1..255 with vrrp_version 2, got 100ms`,
 		},
 		{
+			name: "down_timer_adverts out of range",
+			main: "<keepalived>\n    down_timer_adverts 0\n</keepalived>\n",
+			kind: ErrValue,
+			want: `main.conf:3: keepalived: down_timer_adverts: expected 1..100, got 0`,
+		},
+		{
 			name: "auth_pass with VRRPv3",
 			main: "<keepalived>\n    auth_pass secret\n</keepalived>\n",
 			kind: ErrInconsistent,

@@ -212,4 +212,5 @@ var keepalivedKeys = keyTable[Keepalived]{
 	"notify_log":         setString(func(k *Keepalived) *string { return &k.NotifyLog }),
 	"garp_master_delay":  setDuration(func(k *Keepalived) *time.Duration { return &k.GarpMasterDelay }),
 	"garp_master_repeat": setInt(func(k *Keepalived) *int { return &k.GarpMasterRpt }),
+	"down_timer_adverts": setInt(func(k *Keepalived) *int { return &k.DownTimerAdverts }),
 }

@@ -309,7 +309,7 @@ func TestOurSections(t *testing.T) {
 		VirtualRouterID: 51, Interface: "br0", AuthPass: "vrrp", VRRPVersion: 2, AdvertInt: time.Second,
 		Unicast: true, CheckInterval: 2 * time.Second, CheckTimeout: time.Second, CheckFall: 2, CheckRise: 3,
 		CheckBin: "/opt/mmm-check", NotifyBin: "/opt/mmm-notify", NotifyFifo: "/run/k.fifo",
-		NotifyLog: "/var/log/mmm-notify.log", GarpMasterDelay: 0, GarpMasterRpt: 2,
+		NotifyLog: "/var/log/mmm-notify.log", GarpMasterDelay: 0, GarpMasterRpt: 2, DownTimerAdverts: 1,
 	}
 	if !equalIgnoringWhere(c.Keepalived, wantK, func(*Keepalived) {}) {
 		t.Errorf("keepalived = %+v\nwant %+v", c.Keepalived, wantK)

@@ -329,4 +329,7 @@ type Keepalived struct {
 	NotifyLog       string        // file mmm-notify appends a line to per call; "" = syslog only
 	GarpMasterDelay time.Duration // 5 s
 	GarpMasterRpt   int           // 5
+	// DownTimerAdverts is how many adverts a backup misses before it
+	// takes over (keepalived's down_timer_adverts; 1, the RFC's 3).
+	DownTimerAdverts int
 }

@@ -375,4 +375,7 @@ func (v *validator) keepalived() {
 	v.atLeast(s, "check_rise", k.CheckRise, 1)
 	v.nonNegative(s, "garp_master_delay", k.GarpMasterDelay)
 	v.atLeast(s, "garp_master_repeat", k.GarpMasterRpt, 1)
+	if k.DownTimerAdverts < 1 || k.DownTimerAdverts > 100 {
+		v.fail(ErrValue, s, "down_timer_adverts", "expected 1..100, got %d", k.DownTimerAdverts)
+	}
 }
