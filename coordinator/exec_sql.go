@@ -43,7 +43,8 @@ type sqlExecutors struct {
 	// selfFenced reports a host's confirmed self-fence made known after
 	// the raft index given (reportBook.selfFenced); nil: none is ever.
 	selfFenced func(host string, index uint64) (SelfFence, bool)
-	// poll is how often a fence waiting for that confirmation looks.
+	// poll is how often a fence waiting for that confirmation looks:
+	// the promotion waits on it, and a look is a map read.
 	poll time.Duration
 }
 
@@ -53,7 +54,7 @@ func newSQLExecutors(cfg *config.Config, replica *Replica, log *slog.Logger) (*s
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	e := &sqlExecutors{cfg: cfg, replica: replica, runner: r, log: log,
-		fence: fence.Options{MaxKillRetries: cfg.MaxKillRetries}, poll: 50 * time.Millisecond}
+		fence: fence.Options{MaxKillRetries: cfg.MaxKillRetries}, poll: 5 * time.Millisecond}
 	e.open = e.dial
 	return e, nil
 }
