@@ -40,14 +40,18 @@ type semisyncDrift struct {
 //     SLAVE), replica side on, and active while its IO thread runs from
 //     the writer (it acknowledges the writer's commits).
 //
-// Hosts without a semisync reading (unreachable, no plugin) are left
-// out. owned 0: the timeout is not compared.
+// Hosts without a semisync reading (unreachable, no plugin) and
+// HARD_OFFLINE ones (the executors do not dial them; the rejoin sets
+// their layout) are left out. owned 0: the timeout is not compared.
 func semisyncDrifts(st *fsm.State, owner string, hosts []string, obs map[string]api.HostObs, owned time.Duration) []semisyncDrift {
 	var out []semisyncDrift
 	for _, h := range hosts {
 		o, ok := obs[h]
 		if !ok || !o.Reachable || o.SemisyncMaster == nil {
 			continue
+		}
+		if hs := st.Host(h); hs != nil && hs.State == fsm.StateHardOffline {
+			continue // not dialled; its rejoin sets the layout
 		}
 		if h == owner {
 			hs := st.Host(h)

@@ -85,8 +85,11 @@ func TestSemisyncDrifts(t *testing.T) {
 				o["db2"] = x
 				o["db3"] = api.HostObs{Host: "db3", Reachable: true}
 			}},
-		{name: "a non-writer out of service still gets the master side off",
+		{name: "HARD_OFFLINE: left to its rejoin (its last reading may predate the fault)",
 			state: func(s *fsm.State) { s.Host("db2").State = fsm.StateHardOffline },
+			obs:   func(o map[string]api.HostObs) { o["db2"] = semiObs("db2", "", true, true, false, 0) }},
+		{name: "a non-writer out of service still gets the master side off",
+			state: func(s *fsm.State) { s.Host("db2").State = fsm.StateAdminOffline },
 			obs:   func(o map[string]api.HostObs) { o["db2"] = semiObs("db2", "", true, true, false, 0) },
 			want:  []string{"db2:false"}},
 	} {
