@@ -18,24 +18,9 @@ func TestReset(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("destroying sockets needs CAP_NET_ADMIN: run as root (CI does)")
 	}
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, client, server := session(t, "127.0.0.1:0", net.Dialer{})
 	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	client, err := net.Dial("tcp4", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer client.Close()
-	server := <-accepted
 	defer server.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 	lo := netip.MustParseAddr("127.0.0.1")
@@ -165,4 +150,27 @@ func TestClientMayWait(t *testing.T) {
 			t.Errorf("state %d: %v, want %v", state, got, want)
 		}
 	}
+}
+
+// session listens on addr and connects to it with d: the listener and
+// both ends of one session.
+func session(t *testing.T, addr string, d net.Dialer) (ln net.Listener, client, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp4", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err = d.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	return ln, client, <-accepted
 }

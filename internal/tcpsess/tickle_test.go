@@ -87,27 +87,12 @@ func tickleFailover(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ln, err := net.Listen("tcp4", "198.18.0.100:3306")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
 	// No keepalive: its probe would find out too (Go's default: 15 s),
 	// as an application's client library usually does not.
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(198, 18, 0, 30)}, KeepAlive: -1}
-	client, err := d.Dial("tcp4", "198.18.0.100:3306")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, client, server := session(t, "198.18.0.100:3306",
+		net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(198, 18, 0, 30)}, KeepAlive: -1})
+	defer ln.Close()
 	defer client.Close()
-	server := <-accepted
 	defer server.Close()
 	sessions, err := List([]netip.Addr{vip}, 3306)
 	if err != nil || len(sessions) != 1 {
