@@ -518,8 +518,15 @@ func (c *Coordinator) semisyncKeeper() *semisyncKeeper {
 	}
 	return &semisyncKeeper{log: c.log.With("component", "semisync"), now: c.now,
 		owned: c.cfg.Coordinator.SemisyncTimeout(), hosts: c.sql.dbHosts(), obs: c.observations,
-		view: func() (fsm.State, string) { v := c.replica.View(); return v.State, c.replica.Owner() },
-		fix:  c.sql.fixSemisync, last: map[string]time.Time{}}
+		view: func() (fsm.State, string) {
+			// The owner from the same copy of the state, not a later one.
+			st := c.replica.View().State
+			if c.spec.ActiveMasterRole == "" {
+				return st, ""
+			}
+			return st, st.Owner(c.spec.ActiveMasterRole)
+		},
+		fix: c.sql.fixSemisync, last: map[string]time.Time{}}
 }
 
 func (c *Coordinator) setObs(o api.HostObs) {

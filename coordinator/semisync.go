@@ -50,18 +50,18 @@ func semisyncDrifts(st *fsm.State, owner string, hosts []string, obs map[string]
 		if !ok || !o.Reachable || o.SemisyncMaster == nil {
 			continue
 		}
-		if hs := st.Host(h); hs != nil && hs.State == fsm.StateHardOffline {
+		hs := st.Host(h)
+		if hs != nil && hs.State == fsm.StateHardOffline {
 			continue // not dialled; its rejoin sets the layout
 		}
 		if h == owner {
-			hs := st.Host(h)
 			if hs == nil || hs.State != fsm.StateOnline || o.ReadOnly == nil || *o.ReadOnly {
 				continue // not open for writes: Promote sets it when it opens
 			}
 			switch {
 			case !*o.SemisyncMaster:
 				out = append(out, semisyncDrift{Host: h, Writer: true, Why: "master side off on the writer"})
-			case owned > 0 && o.SemisyncTimeout.Milliseconds() != max(owned.Milliseconds(), 1):
+			case !failover.SemisyncTimeoutKept(o.SemisyncTimeout, owned):
 				out = append(out, semisyncDrift{Host: h, Writer: true,
 					Why: fmt.Sprintf("master side timeout %v on the writer, not %v", o.SemisyncTimeout, owned)})
 			}

@@ -141,9 +141,15 @@ func (r *Runner) SemisyncWriter(ctx context.Context, n Node) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
 	}
-	t := r.opts.SemisyncTimeout
-	if st.MasterEnabled && (t <= 0 || st.MasterTimeout.Milliseconds() == max(t.Milliseconds(), 1)) {
+	if st.MasterEnabled && SemisyncTimeoutKept(st.MasterTimeout, r.opts.SemisyncTimeout) {
 		return Record{}, nil
 	}
 	return r.EnableSemisyncMaster(ctx, n)
+}
+
+// SemisyncTimeoutKept reports whether a server's master side timeout is
+// the owned one as the server stores it (whole milliseconds, at least
+// 1); an owned timeout of 0 is not the coordinator's to keep.
+func SemisyncTimeoutKept(got, owned time.Duration) bool {
+	return owned <= 0 || got.Milliseconds() == max(owned.Milliseconds(), 1)
 }

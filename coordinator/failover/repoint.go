@@ -246,36 +246,38 @@ func (r *Runner) SemisyncNonWriter(ctx context.Context, n Node) (Record, error) 
 	var rec Record
 	rc := r.recorder(&rec)
 	defer rc.finish()
+	if err := r.semisyncNonWriter(ctx, rc, n); err != nil {
+		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+	}
+	return rec, nil
+}
+
+func (r *Runner) semisyncNonWriter(ctx context.Context, rc *recorder, n Node) error {
 	if n.DB == nil {
-		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, ErrUnreachable)
+		return ErrUnreachable
 	}
 	st, err := n.DB.Semisync(ctx)
 	if err != nil {
-		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+		return err
 	}
 	if st.MasterEnabled {
 		if err := rc.do(n.Name, "semisync master off", func() error { return n.DB.SetSemisyncMaster(ctx, false) }); err != nil {
-			return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+			return err
 		}
 	}
 	if !st.ReplicaEnabled {
 		if err := rc.do(n.Name, "semisync replica on", func() error { return n.DB.SetSemisyncReplica(ctx, true) }); err != nil {
-			return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+			return err
 		}
 	}
 	if st.ReplicaActive {
-		return rec, nil
+		return nil
 	}
 	rs, err := replica(ctx, n.DB)
-	if err != nil {
-		return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
+	if err != nil || rs == nil || rs.IO != dbctl.ThreadRunning {
+		return err
 	}
-	if rs != nil && rs.IO == dbctl.ThreadRunning {
-		if err := r.restartIO(ctx, rc, n); err != nil {
-			return rec, fmt.Errorf("failover: semisync on %s: %w", n.Name, err)
-		}
-	}
-	return rec, nil
+	return r.restartIO(ctx, rc, n)
 }
 
 // startVerified starts replication until both threads run: a
