@@ -38,10 +38,13 @@ type local struct {
 	selfFence *SelfFence
 	stopFence context.CancelFunc
 	// tickling: a tickler of the writer VIP's clients runs (one at a
-	// time; it lists the sessions again at every round).
-	tickling  atomic.Bool
-	fenceAt   time.Time     // when the current self-fence began
-	trackWake chan struct{} // a self-fence ended: look at the track file now
+	// time; it lists the sessions again at every round). stopTickle
+	// ends it when this host may write again: the sessions it would
+	// list are then live ones of its own.
+	tickling   atomic.Bool
+	stopTickle context.CancelFunc
+	fenceAt    time.Time     // when the current self-fence began
+	trackWake  chan struct{} // a self-fence ended: look at the track file now
 
 	// track_file state, owned by runTrack.
 	written    bool
@@ -352,6 +355,10 @@ func (l *local) followMayWrite(may, leaseOK bool) {
 			l.stopFence()
 			l.stopFence = nil
 		}
+		if l.stopTickle != nil {
+			l.stopTickle()
+			l.stopTickle = nil
+		}
 		l.selfFence = nil
 	}
 	l.mayWrite = may
@@ -410,9 +417,12 @@ func (l *local) startSelfFenceLocked(why string, detach bool) {
 	}, detach)
 	l.c.log.Warn("self-fence: fencing the local mysqld", "host", l.c.host, "why", why)
 	if t := l.c.newTickler(); t != nil && l.tickling.CompareAndSwap(false, true) {
+		tctx, stop := context.WithCancel(l.base)
+		l.stopTickle = stop
 		go func() {
 			defer l.tickling.Store(false)
-			t.run(l.base)
+			defer stop()
+			t.run(tctx)
 		}()
 	}
 	go func() {

@@ -222,9 +222,9 @@ func TestFenceWaitsForItsOwnSide(t *testing.T) {
 }
 
 // TestFollowMayWrite: losing the right to write starts a self-fence,
-// which reports its outcome (here: no mysqld listens on the socket);
-// regaining it stops the self-fence and forgets it, so that a later loss
-// starts afresh.
+// which reports its outcome (here: no mysqld listens on the socket), and
+// a tickler of the writer VIP's clients; regaining it stops both and
+// forgets the self-fence, so that a later loss starts afresh.
 func TestFollowMayWrite(t *testing.T) {
 	l := testLocal(t, filepath.Join(t.TempDir(), "mysqld.sock"), true)
 	sf := func() *SelfFence {
@@ -249,10 +249,14 @@ func TestFollowMayWrite(t *testing.T) {
 	if r := l.report(false); r.SelfFence == nil || !r.SelfFence.Done {
 		t.Errorf("report %+v: want the self-fence in it", r)
 	}
+	if !l.tickling.Load() {
+		t.Error("no tickler runs after the self-fence began (it runs for seconds)")
+	}
 	l.followMayWrite(true, true)
 	if sf() != nil {
 		t.Error("allowed to write again: the self-fence is still reported")
 	}
+	eventually(t, 10*time.Second, "the tickler to stop: the host may write again", func() bool { return !l.tickling.Load() })
 	l.setVRRP(fsm.VRRPFault)
 	eventually(t, 10*time.Second, "a self-fence on FAULT", func() bool { s := sf(); return s != nil && s.Done })
 }
