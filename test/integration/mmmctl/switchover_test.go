@@ -121,10 +121,15 @@ func testSwitchoverAborts(t *testing.T) {
 	t.Logf("%s REPLICATION_DELAY %v after its replication was delayed by 30 s", p, time.Since(delayed).Round(time.Millisecond))
 	want(t, ctl(t, "db3", "switchover"), 5, fmt.Sprintf("ERROR: No host can take over role 'writer': '%s' is 'REPLICATION_DELAY'.\n", p))
 	want(t, ctl(t, "db3", "switchover", "--to", p), 5, "ERROR: Can't move role to host with state REPLICATION_DELAY.\n")
+	// A writer touched by a refused switchover (fenced, its sessions
+	// killed, its VIP moved) fails the app's inserts; a slow one under a
+	// loaded machine does not, so the pause is logged, not bounded.
 	rep := app.Stop()
-	if gap, _, _ := window(rep.Acks, start); gap > time.Second {
-		t.Errorf("the writer paused %v during the refused switchovers", gap)
+	gap, _, _ := window(rep.Acks, start)
+	if rep.Errors > 0 {
+		t.Errorf("the app saw %d errors during the refused switchovers (last: %v; longest pause %v)", rep.Errors, rep.LastError, gap.Round(time.Millisecond))
 	}
+	t.Logf("the app during the refused switchovers: %d acknowledged, 0 errors, longest pause %v", len(rep.Acks), gap.Round(time.Millisecond))
 
 	s, _ := leaderSnapshot()
 	if writerOf(s) != w {
