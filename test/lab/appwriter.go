@@ -30,6 +30,7 @@ type AppWriter struct {
 	tries  int
 	errs   int
 	last   error
+	fails  []Failure
 	closed bool
 }
 
@@ -113,6 +114,7 @@ func (w *AppWriter) run(ctx context.Context, o AppWriterOptions) {
 	defer t.Stop()
 	for id := o.FirstID; id < o.FirstID+int64(o.MaxInserts); id++ {
 		w.gate.Lock()
+		began := time.Now()
 		err := w.insert(ctx, id, o.Attempt)
 		w.gate.Unlock()
 		w.mu.Lock()
@@ -121,6 +123,10 @@ func (w *AppWriter) run(ctx context.Context, o AppWriterOptions) {
 			w.acks = append(w.acks, Ack{ID: id, At: time.Now()})
 		} else if ctx.Err() == nil {
 			w.errs, w.last = w.errs+1, err
+			if len(w.fails) == maxFailures {
+				w.fails = slices.Delete(w.fails, 0, 1)
+			}
+			w.fails = append(w.fails, Failure{At: began, Took: time.Since(began), Err: err})
 		}
 		w.mu.Unlock()
 		select {
@@ -148,11 +154,34 @@ func (w *AppWriter) insert(ctx context.Context, id int64, limit time.Duration) e
 	return err
 }
 
+// maxFailures bounds AppWriterReport.Failures: the last ones explain a
+// window, a flood of refusals from a read-only server does not.
+const maxFailures = 200
+
+// Failure is one failed insert: when its attempt began, how long it took
+// and why it failed.
+type Failure struct {
+	At   time.Time
+	Took time.Duration
+	Err  error
+}
+
+func (f Failure) String() string {
+	return fmt.Sprintf("%s +%v: %v", f.At.Format("15:04:05.000"), f.Took.Round(time.Millisecond), f.Err)
+}
+
 // AppWriterReport is what an AppWriter did.
 type AppWriterReport struct {
 	Tries, Errors int
 	LastError     error
-	Acks          []Ack // in order
+	Acks          []Ack     // in order
+	Failures      []Failure // the last maxFailures, in order
+}
+
+// FailuresSince returns the failed attempts that began at or after t.
+func (r AppWriterReport) FailuresSince(t time.Time) []Failure {
+	i, _ := slices.BinarySearchFunc(r.Failures, t, func(f Failure, t time.Time) int { return f.At.Compare(t) })
+	return r.Failures[i:]
 }
 
 // IDs returns the acknowledged sequence numbers.
@@ -187,7 +216,7 @@ func (r AppWriterReport) Gap(from time.Time) (gap time.Duration, end time.Time) 
 func (w *AppWriter) Snapshot() AppWriterReport {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return AppWriterReport{Tries: w.tries, Errors: w.errs, LastError: w.last, Acks: slices.Clone(w.acks)}
+	return AppWriterReport{Tries: w.tries, Errors: w.errs, LastError: w.last, Acks: slices.Clone(w.acks), Failures: slices.Clone(w.fails)}
 }
 
 // AckedSince counts the acknowledgements after t.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -67,4 +69,32 @@ func (l *Lab) ReportFailure(w io.Writer, suite string, tail int) {
 		return
 	}
 	fmt.Fprintf(w, "%s: the daemons' logs (coordinators, keepalived, mysqld, mmm-notify) are in %s\n", suite, keep)
+}
+
+// CoordinatorLogSince returns the lines of host's coordinator log stamped
+// at or after since (its time= field) that contain any of match (every
+// line when match is empty): what explains a failure in the test's own
+// output, where a kept log directory of the CI machine is out of reach.
+func (l *Lab) CoordinatorLogSince(host string, since time.Time, match ...string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(l.StateDir(), host, "coordinator.log"))
+	if err != nil {
+		return nil, fmt.Errorf("lab: coordinator log of %s: %w", host, err)
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\n")
+		stamp, ok := strings.CutPrefix(line, "time=")
+		if !ok {
+			continue
+		}
+		stamp, _, _ = strings.Cut(stamp, " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if err != nil || at.Before(since) {
+			continue
+		}
+		if len(match) == 0 || slices.ContainsFunc(match, func(m string) bool { return strings.Contains(line, m) }) {
+			out = append(out, line)
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@ package failover
 import (
 	"context"
 	"database/sql"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -94,11 +95,52 @@ func TestCutOffWriter(t *testing.T) {
 		if gap >= cutoffAttempt*9/10 {
 			t.Errorf("trial %d: the app was without its writer for %v: a client waiting up to %v was not told that the VIP moved",
 				trial, gap.Round(time.Millisecond), cutoffAttempt)
+			explainGap(t, rep, cutAt, w, p)
 		}
 		if ro := readOnly(t, w); !ro {
 			t.Errorf("trial %d: %s writable after the cut-off ended", trial, w)
 		}
 		rejoin(t, w, p, cutAt)
+	}
+}
+
+// explainGap logs what a client left waiting needs explaining: the
+// app's failed attempts since the cut and what the old writer's
+// coordinator did about its sessions (self-fence, tickles, keepalived)
+// and when the new one's keepalived took the VIP.
+func explainGap(t *testing.T, rep lab.AppWriterReport, cutAt time.Time, old, new string) {
+	t.Helper()
+	for _, f := range rep.FailuresSince(cutAt.Add(-cutoffAttempt)) {
+		t.Logf("app: failed attempt %s", f)
+	}
+	if gap, end := rep.Gap(cutAt); gap > 0 {
+		t.Logf("app: no acknowledgement from %s to %s", end.Add(-gap).Format("15:04:05.000"), end.Format("15:04:05.000"))
+	}
+	// The client may also have waited on the new writer: a first commit
+	// there waits for a semisync acknowledgement until a replica of it
+	// gives one.
+	for _, h := range dbHosts {
+		lines, err := theLab.CoordinatorLogSince(h, cutAt.Add(-time.Second),
+			"self-fence", "tickl", "keepalived reports", "eligibility", "session", "promote", "replicating", "semisync")
+		if err != nil {
+			t.Log(err)
+		}
+		for _, l := range lines {
+			t.Logf("%s: %s", h, l)
+		}
+	}
+	if s, err := theLab.Server(new); err == nil {
+		if b, err := os.ReadFile(s.ErrLog); err == nil {
+			var semi []string
+			for l := range strings.Lines(string(b)) {
+				if strings.Contains(l, "emi-sync") || strings.Contains(l, "Timeout") {
+					semi = append(semi, strings.TrimSpace(l))
+				}
+			}
+			for _, l := range semi[max(0, len(semi)-30):] {
+				t.Logf("%s mysqld: %s", new, l)
+			}
+		}
 	}
 }
 
