@@ -96,6 +96,17 @@ const (
 	ProfileDefaults Profile = "defaults"
 )
 
+// ParseProfile parses a profile's name ("" is the fast one).
+func ParseProfile(s string) (Profile, error) {
+	switch p := Profile(s); p {
+	case "":
+		return ProfileFast, nil
+	case ProfileFast, ProfileDefaults:
+		return p, nil
+	}
+	return "", fmt.Errorf("profile %q: want %s or %s", s, ProfileFast, ProfileDefaults)
+}
+
 // SemisyncLayout is which semisync sides the servers' my.cnf enables;
 // the coordinator keeps its own layout at run time whatever they say.
 type SemisyncLayout string
