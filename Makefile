@@ -97,6 +97,16 @@ bench-failover: build ## failover benchmark, ours vs keepalived + shell scripts,
 	status=$$?; $(BIN)/mmm-lab --prefix mmmw down >/dev/null || status=1; \
 	echo "make bench-failover took $$($(elapsed))"; exit $$status
 
+.PHONY: bench-patient
+# The faults where a client may wait on the old writer, with a client that
+# waits up to 10 s per statement as applications do.
+BENCH_PATIENT_ARGS ?= -trials 10
+bench-patient: build ## failover benchmark with a 10 s client: writer cut off, mysqld frozen (root; long): bench/patient.{json,svg}
+	@start=$$(date +%s%N); \
+	$(BIN)/mmm-failbench -attempt 10s -scenarios cut-off-20s,mysqld-freeze-15s -json bench/patient.json -svg bench/patient.svg $(BENCH_PATIENT_ARGS); \
+	status=$$?; $(BIN)/mmm-lab --prefix mmmw down >/dev/null || status=1; \
+	echo "make bench-patient took $$($(elapsed))"; exit $$status
+
 # The chaos campaign (test/cmd/mmm-chaos): 100 seeded faults in a row on
 # one lab (prefix mmmx), results in bench/chaos.json. CHAOS_ARGS passes
 # flags, e.g. CHAOS_ARGS='-faults 30 -seed 42' replays a sequence.

@@ -52,14 +52,33 @@ const (
 	NetDown                  // the writer's eth0 down for 20 s
 	ReplStop                 // STOP SLAVE IO_THREAD on the passive master
 	Switchover               // a planned move of the writer to db2
+	CutOff                   // the writer cut off at L3 from its cluster for 20 s; app still reaches it
+	Freeze                   // the writer's mysqld stopped (SIGSTOP) for 15 s
 )
 
-// Scenarios lists every scenario in the order the bench runs them.
+// Scenarios lists the scenarios the bench runs by default, in order.
 var Scenarios = []Scenario{MySQLKill, MySQLStop, HostKill, NetDown, ReplStop, Switchover}
+
+// PatientScenarios are the faults where a client that waits seconds per
+// statement (-attempt 10s) may wait on the old writer: run on request.
+var PatientScenarios = []Scenario{CutOff, Freeze}
 
 var scenarioNames = map[Scenario]string{
 	MySQLKill: "mysqld-kill", MySQLStop: "mysqld-stop", HostKill: "host-kill",
 	NetDown: "net-down-20s", ReplStop: "repl-stop", Switchover: "switchover",
+	CutOff: "cut-off-20s", Freeze: "mysqld-freeze-15s",
+}
+
+// hold is how long a fault that heals by itself lasts (0: until the
+// trial heals it).
+func (s Scenario) hold() time.Duration {
+	switch s {
+	case NetDown, CutOff:
+		return 20 * time.Second
+	case Freeze:
+		return 15 * time.Second
+	}
+	return 0
 }
 
 func (s Scenario) String() string {
@@ -79,10 +98,11 @@ func ParseScenario(name string) (Scenario, error) {
 	return ScenarioUnknown, fmt.Errorf("%w %q (%s)", ErrUnknownScenario, name, strings.Join(ScenarioNames(), ", "))
 }
 
-// ScenarioNames lists the scenarios' names in run order.
+// ScenarioNames lists the scenarios' names: the default ones in run
+// order, then the patient ones.
 func ScenarioNames() []string {
 	var out []string
-	for _, s := range Scenarios {
+	for _, s := range slices.Concat(Scenarios, PatientScenarios) {
 		out = append(out, s.String())
 	}
 	return out
@@ -108,6 +128,7 @@ type Options struct {
 	Attempt   time.Duration      // bound of one insert, reconnect included
 	LogDir    string             // when set, each trial's daemon logs are kept in LogDir/<system>-<scenario>-<n>/
 	Semisync  lab.SemisyncLayout // the servers' my.cnf (lab.Options.Semisync)
+	Profile   lab.Profile        // the cluster's timing (lab.Options.Profile)
 	Logger    *slog.Logger
 	Progress  io.Writer // one line per trial
 }
@@ -120,7 +141,11 @@ func Run(ctx context.Context, o Options) (res Results, err error) {
 		return res, err
 	}
 	o.Semisync = layout
-	res = Results{Started: time.Now().UTC(), Trials: o.Trials, Interval: o.Interval, Attempt: o.Attempt, Semisync: string(layout)}
+	if o.Profile, err = lab.ParseProfile(string(o.Profile)); err != nil {
+		return res, err
+	}
+	res = Results{Started: time.Now().UTC(), Trials: o.Trials, Interval: o.Interval, Attempt: o.Attempt, Semisync: string(layout),
+		Profile: string(o.Profile)}
 	defer func() { res.Finished = time.Now().UTC() }()
 	var systems []system
 	for _, name := range o.Systems {

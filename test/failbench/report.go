@@ -18,9 +18,12 @@ type Results struct {
 	// Semisync is the servers' my.cnf layout (lab.SemisyncLayout):
 	// "both-masters" is the seed article's.
 	Semisync string `json:",omitempty"`
-	Systems  []SystemInfo
-	Runs     []Trial
-	Summary  []Summary
+	// Profile is the cluster's timing (lab.Profile): "fast" is the
+	// lab's, "defaults" the shipped defaults.
+	Profile string `json:",omitempty"`
+	Systems []SystemInfo
+	Runs    []Trial
+	Summary []Summary
 }
 
 // SystemInfo names and describes a system under test.

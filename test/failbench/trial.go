@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/test/lab"
@@ -87,7 +88,7 @@ func ms(d time.Duration) string {
 // down (also on failure and cancellation).
 func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t Trial, err error) {
 	t = Trial{System: s.name(), Scenario: sc.String(), N: n, LostOn: map[string]int{}}
-	l, err := lab.New(lab.Options{Prefix: o.Prefix, BinDir: s.binDir(), Logger: o.Logger, Semisync: o.Semisync})
+	l, err := lab.New(lab.Options{Prefix: o.Prefix, BinDir: s.binDir(), Logger: o.Logger, Semisync: o.Semisync, Profile: o.Profile})
 	if err != nil {
 		return t, err
 	}
@@ -220,10 +221,25 @@ func inject(ctx context.Context, l *lab.Lab, s system, sc Scenario, app *lab.App
 		*at = time.Now()
 		return nothing, s.switchover(ctx, l)
 	}
+	v := sc.victim()
+	if sc == CutOff || sc == Freeze {
+		// The point is a client waiting on the old writer: no pause.
+		*at = time.Now()
+		var undo lab.Undo
+		var err error
+		if sc == CutOff {
+			undo, err = l.CutOff(ctx, v)
+		} else {
+			undo, err = l.FreezeMySQL(ctx, v)
+		}
+		if err != nil {
+			return nothing, err
+		}
+		return healAfter(sc, undo), nil
+	}
 	resume := app.Pause()
 	defer resume()
 	*at = time.Now()
-	v := sc.victim()
 	switch sc {
 	case MySQLKill:
 		return l.KillMySQL(ctx, v)
@@ -234,11 +250,25 @@ func inject(ctx context.Context, l *lab.Lab, s system, sc Scenario, app *lab.App
 	case HostKill:
 		return l.KillHost(ctx, v)
 	case NetDown:
-		return l.NetworkDown(ctx, v, 20*time.Second)
+		return l.NetworkDown(ctx, v, sc.hold())
 	case ReplStop:
 		return l.StopReplication(ctx, v, lab.ThreadIO)
 	}
 	return nothing, fmt.Errorf("%w %v", ErrUnknownScenario, sc)
+}
+
+// healAfter runs undo once sc's hold has passed, or when the trial
+// calls the returned reverse first; either way once, and the trial's
+// call returns what the heal returned.
+func healAfter(sc Scenario, undo lab.Undo) lab.Undo {
+	var once sync.Once
+	var err error
+	heal := func(ctx context.Context) error {
+		once.Do(func() { err = undo(ctx) })
+		return err
+	}
+	t := time.AfterFunc(sc.hold(), func() { _ = heal(context.Background()) })
+	return func(ctx context.Context) error { t.Stop(); return heal(ctx) }
 }
 
 // observe waits until the writer VIP is on db2 alone and the app wrote
@@ -253,14 +283,14 @@ func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, f
 	switch sc {
 	case ReplStop:
 		want, hold = "db1", 10*time.Second
-	case NetDown:
-		hold = 26 * time.Second
+	case NetDown, CutOff, Freeze:
+		hold = sc.hold() + 6*time.Second
 	}
 	converged := waitUntil(ctxLimit(ctx, 60*time.Second), func() bool {
 		return slices.Equal(writerHolders(l, sc), []string{want}) && app.AckedSince(fault) >= 50
 	}) == nil
 	until := fault.Add(hold)
-	if sc != NetDown && sc != ReplStop {
+	if sc.hold() == 0 && sc != ReplStop {
 		until = time.Now().Add(hold)
 	}
 	select {

@@ -28,7 +28,8 @@ func parseFailover(o options, scen string) (options, error) {
 		}
 	}
 	if scen == "" {
-		scen = strings.Join(failbench.ScenarioNames(), ",")
+		o.fbScen = failbench.Scenarios
+		return o, nil
 	}
 	for _, name := range strings.Split(scen, ",") {
 		s, err := failbench.ParseScenario(name)
@@ -56,7 +57,7 @@ func runFailover(ctx context.Context, o options, out io.Writer) error {
 	fo := failbench.Options{
 		Prefix: o.prefix, BinDir: filepath.Dir(exe), Trials: o.trials, Scenarios: o.fbScen,
 		Systems: strings.Split(o.systems, ","), Interval: o.interval, Attempt: o.attempt, LogDir: o.logDir,
-		Semisync: lab.SemisyncLayout(o.semisync),
+		Semisync: lab.SemisyncLayout(o.semisync), Profile: lab.Profile(o.profile),
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 		Progress: out,
 	}

@@ -72,6 +72,7 @@ type options struct {
 	prefix    string
 	trials    int
 	semisync  string
+	profile   string
 	scenarios []string
 	interval  time.Duration
 	attempt   time.Duration
@@ -104,7 +105,8 @@ func parse(args []string) (options, error) {
 	fs.StringVar(&o.prefix, "prefix", "", "lab prefix (default mmmb for hand, mmmw otherwise)")
 	fs.IntVar(&o.trials, "trials", 10, "trials per scenario (and system)")
 	fs.StringVar(&o.semisync, "semisync", string(lab.SemisyncBothMasters), "semisync in the servers' my.cnf: both-masters (master and replica side on both masters, as the seed article has it) or writer-only")
-	fs.StringVar(&scen, "scenarios", "", "comma-separated (default all); hand: mysqld-kill, host-kill; otherwise: "+strings.Join(failbench.ScenarioNames(), ", "))
+	fs.StringVar(&o.profile, "profile", string(lab.ProfileFast), "the cluster's timing: fast (check_period 1 s, lease 1 s, as the lab has it) or defaults (the shipped ones: check_period 5 s, lease 2.5 s)")
+	fs.StringVar(&scen, "scenarios", "", "comma-separated (default: all but cut-off-20s and mysqld-freeze-15s, which are for a patient client: -attempt 10s); hand: mysqld-kill, host-kill; otherwise: "+strings.Join(failbench.ScenarioNames(), ", "))
 	fs.DurationVar(&o.interval, "interval", 10*time.Millisecond, "time between INSERT attempts")
 	fs.DurationVar(&o.attempt, "attempt", 250*time.Millisecond, "deadline of one INSERT attempt")
 	fs.DurationVar(&o.connect, "connect-timeout", 100*time.Millisecond, "the client's connect timeout")
