@@ -333,9 +333,9 @@ main.conf:2: host db4: mode: missing; expected master, slave or witness`,
 		},
 		{
 			name: "raft lease longer than heartbeat",
-			main: "<coordinator>\n    raft_leader_lease_timeout 1s\n</coordinator>\n",
+			main: "<coordinator>\n    raft_leader_lease_timeout 2s\n</coordinator>\n",
 			kind: ErrInconsistent,
-			want: `main.conf:3: coordinator: raft_leader_lease_timeout: expected at most raft_heartbeat_timeout (500ms), got 1s`,
+			want: `main.conf:3: coordinator: raft_leader_lease_timeout: expected at most raft_heartbeat_timeout (1s), got 2s`,
 		},
 		{
 			name: "raft peer undefined",

@@ -274,15 +274,15 @@ type Coordinator struct {
 	// RaftPeers names the hosts whose coordinators form the raft group;
 	// default: every host.
 	RaftPeers              []string
-	RaftHeartbeatTimeout   time.Duration // 500 ms
-	RaftElectionTimeout    time.Duration // 500 ms
-	RaftLeaderLeaseTimeout time.Duration // 250 ms
+	RaftHeartbeatTimeout   time.Duration // 1 s (the fast profile: 500 ms)
+	RaftElectionTimeout    time.Duration // 1 s (the fast profile: 500 ms)
+	RaftLeaderLeaseTimeout time.Duration // 500 ms (the fast profile: 250 ms)
 	APITokenFile           string        // bearer token for the TCP API
 	// APIReadTokenFile holds a second bearer token that may read (show,
 	// status, checks, history, ping, /metrics) and change nothing: for
 	// Prometheus and dashboards.
 	APIReadTokenFile string
-	Lease            time.Duration // 2 s: no leader for this long → close the track_file
+	Lease            time.Duration // 2.5 s: no leader for this long → close the track_file
 	HistorySize      int           // 1000 entries of transitions and actions
 	FenceTimeout     time.Duration // 5 s
 	// KillUnfencedMySQLD: a host that lost the writer role and whose

@@ -166,7 +166,7 @@ func TestValidateBuiltInCode(t *testing.T) {
 		`check mysql: missing; all four checks must exist`,
 		`socket: type: expected plain or ssl, got "tls"`,
 		`coordinator: raft_peers: host "db1" is listed twice`,
-		`coordinator: raft_election_timeout: expected at least raft_heartbeat_timeout (500ms), got 100ms`,
+		`coordinator: raft_election_timeout: expected at least raft_heartbeat_timeout (1s), got 100ms`,
 		`coordinator: catchup_policy: expected refuse or promote`,
 		`keepalived: vrrp_version: expected 2 or 3, got 4`,
 		`keepalived: auth_pass: keepalived uses at most 8 characters, got 9`,

@@ -159,6 +159,9 @@ func renderConfig(stateDir, binDir string, profile Profile) string {
 		w("# (a new leader within 0.5-1 s with raft_heartbeat_timeout 500ms),")
 		w("# which must not cost the writer its eligibility.")
 		kv("lease", "1s")
+		kv("raft_heartbeat_timeout", "500ms")
+		kv("raft_election_timeout", "500ms")
+		kv("raft_leader_lease_timeout", "250ms")
 	}
 	kv("api_token_file", filepath.Join(stateDir, "etc", "api.token"))
 	w("</coordinator>")

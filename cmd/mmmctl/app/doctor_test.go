@@ -62,7 +62,7 @@ func (d doctorFake) Collect(_ context.Context, h *config.Host) *doctor.Facts {
 		},
 		Vars:     map[string]string{"read_only": ro, "log_bin": "ON", "log_slave_updates": "ON", "binlog_format": "ROW", "server_id": h.IP.String()[len(h.IP.String())-1:], "gtid_strict_mode": "ON", "gtid_domain_id": "0"},
 		Origins:  map[string]doctor.Origin{"read_only": doctor.OriginStartup, "rpl_semi_sync_master_timeout": doctor.OriginStartup},
-		Semisync: &dbctl.SemisyncStatus{MasterEnabled: h.Name == "db1", Clients: 1, MasterTimeout: 8 * time.Second, ReplicaEnabled: true},
+		Semisync: &dbctl.SemisyncStatus{MasterEnabled: h.Name == "db1", Clients: 1, MasterTimeout: 8500 * time.Millisecond, ReplicaEnabled: true},
 		Sent:     now, Received: now, ServerTime: now,
 	}
 	if h.Name == "db1" {
