@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
@@ -148,16 +149,28 @@ func (ours) switchover(ctx context.Context, l *lab.Lab) error {
 // heal runs set_online host until it is ONLINE (at most 40 s), as an
 // operator does after a failover (auto_set_online is 0 in the lab): the
 // state machine refuses it until the host's replication is verified.
+// A rejoin refused for errant transactions (a writer cut off or frozen
+// with a commit waiting for an acknowledgement keeps it, never
+// acknowledged) gets the runbook's repair first, as an operator would:
+// the app is stopped by then, so the writer is quiet.
 func (ours) heal(ctx context.Context, l *lab.Lab, host string) string {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	start := time.Now()
 	var st fsm.HostState
+	repaired := ""
 	for {
 		if s, ok := leaderSnapshot(ctx, l); ok {
+			writer := s.State.Owner(s.Spec.ActiveMasterRole)
+			if h := s.State.Host(host); repaired == "" && h != nil && writer != "" && writer != host && strings.Contains(h.Refused, "errant") {
+				repaired = "; errant transactions repaired (rebuilt from " + writer + ")"
+				if err := l.RebuildFrom(ctx, host, writer); err != nil {
+					return fmt.Sprintf("%s refused for errant transactions; the repair failed: %v", host, err)
+				}
+			}
 			switch st = hostState(s, host); st {
 			case fsm.StateOnline:
-				return fmt.Sprintf("%s ONLINE %v after the heal", host, time.Since(start).Round(100*time.Millisecond))
+				return fmt.Sprintf("%s ONLINE %v after the heal%s", host, time.Since(start).Round(100*time.Millisecond), repaired)
 			case fsm.StateAwaitingRecovery, fsm.StateAdminOffline:
 				_, _ = command(ctx, l, s.Leader, "set_online "+host)
 			}
