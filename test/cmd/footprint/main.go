@@ -7,7 +7,7 @@
 // MB; CPU of the raft leader ≤ 1 % of a core with the defaults, ≤ 2 %
 // with the fast timings. Needs root.
 //
-//	go run ./coordinator/footprint --profile defaults
+//	go run ./test/cmd/footprint --profile defaults
 package main
 
 import (
