@@ -125,6 +125,8 @@ func (classic) heal(context.Context, *lab.Lab, string) string { return "" }
 
 func (classic) note(context.Context, *lab.Lab) string { return "" }
 
+func (classic) stages(context.Context, *lab.Lab, string, time.Time) []Stage { return nil }
+
 // classicDaemon writes host's keepalived.conf and notify script (root's,
 // 0755: keepalived's script security) and returns its Daemon, named
 // "keepalived" so that the lab's ReviveHost and Down treat it as theirs.

@@ -30,12 +30,15 @@ type system interface {
 	// keepsSemisync: the system keeps the master side on the writer
 	// only (the trial checks it at the end).
 	keepsSemisync() bool
+	// stages returns the system's own stages of the failover away from
+	// victim since fault (see Stage); nil when it records none.
+	stages(ctx context.Context, l *lab.Lab, victim string, fault time.Time) []Stage
 }
 
 func newSystem(name string, o Options) (system, error) {
 	switch name {
 	case "ours":
-		return ours{bin: o.BinDir}, nil
+		return ours{bin: o.BinDir, profile: o.Profile}, nil
 	case "classic":
 		return classic{}, nil
 	}
@@ -44,15 +47,22 @@ func newSystem(name string, o Options) (system, error) {
 
 // ours is mmm-keepalived: keepalived with mmm-check and mmm-notify, and a
 // coordinator on every db host, all from make build's bin/.
-type ours struct{ bin string }
+type ours struct {
+	bin     string
+	profile lab.Profile
+}
 
 func (ours) name() string { return "ours" }
 
 func (ours) keepsSemisync() bool { return true }
 
-func (ours) describe() string {
+func (o ours) describe() string {
+	timing := "check_period 1 s, trap_period 2 s, lease 1 s, raft heartbeat timeout 500 ms"
+	if o.profile == lab.ProfileDefaults {
+		timing = "the shipped defaults: check_period 5 s, trap_period 10 s, lease 2.5 s, raft heartbeat timeout 1 s"
+	}
 	return "mmm-keepalived: keepalived (VRRPv3, advert 0.1 s) tracking mmm-check (interval 1 s, fall 1) and the coordinator's track file, " +
-		"mmm-notify as notify hook, a coordinator per db host (check_period 1 s, trap_period 2 s, lease 1 s)"
+		"mmm-notify as notify hook, a coordinator per db host (" + timing + ")"
 }
 
 func (o ours) binDir() string { return o.bin }

@@ -117,6 +117,9 @@ type Summary struct {
 	Trials, Failed   int
 	NotConverged     int
 	Metrics          map[string]Stats
+	// Stages is the median time from the fault of each stage the
+	// trials recorded (Stage), in stage order.
+	Stages []Stage `json:",omitempty"`
 }
 
 // Summarize fills r.Summary from r.Runs, in scenario then system order.
@@ -132,6 +135,7 @@ func (r *Results) Summarize() {
 		for _, sys := range r.Systems {
 			s := Summary{Scenario: sc, System: sys.Name, Metrics: map[string]Stats{}}
 			vals := map[Metric][]float64{}
+			stageVals := map[string][]float64{}
 			for _, t := range r.Runs {
 				if t.Scenario != sc || t.System != sys.Name {
 					continue
@@ -148,6 +152,14 @@ func (r *Results) Summarize() {
 					if v, ok := m.value(t); ok {
 						vals[m] = append(vals[m], v)
 					}
+				}
+				for _, st := range t.Stages {
+					stageVals[st.Name] = append(stageVals[st.Name], float64(st.At))
+				}
+			}
+			for _, name := range stageOrder {
+				if v := stageVals[name]; len(v) > 0 {
+					s.Stages = append(s.Stages, Stage{Name: name, At: time.Duration(stats(v).Median)})
 				}
 			}
 			if s.Trials+s.Failed == 0 {
@@ -182,6 +194,30 @@ func (r Results) WriteTable(w io.Writer) {
 		row := []string{s.Scenario, s.System, trials}
 		for _, m := range Metrics {
 			row = append(row, s.Metrics[m.String()].String())
+		}
+		fmt.Fprintln(w, "| "+strings.Join(row, " | ")+" |")
+	}
+}
+
+// WriteStages writes where the unavailable window went: each scenario
+// and system's median stage times from the fault, in milliseconds.
+func (r Results) WriteStages(w io.Writer) {
+	fmt.Fprintln(w, "median time from the fault of each stage, ms")
+	fmt.Fprintln(w)
+	head := append([]string{"scenario", "system"}, stageOrder...)
+	fmt.Fprintln(w, "| "+strings.Join(head, " | ")+" |")
+	fmt.Fprintln(w, "|"+strings.Repeat("---|", len(head)))
+	for _, s := range r.Summary {
+		if len(s.Stages) == 0 {
+			continue
+		}
+		row := []string{s.Scenario, s.System}
+		for _, name := range stageOrder {
+			cell := "-"
+			if i := slices.IndexFunc(s.Stages, func(st Stage) bool { return st.Name == name }); i >= 0 {
+				cell = fmt.Sprint(s.Stages[i].At.Milliseconds())
+			}
+			row = append(row, cell)
 		}
 		fmt.Fprintln(w, "| "+strings.Join(row, " | ")+" |")
 	}

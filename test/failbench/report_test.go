@@ -69,7 +69,8 @@ func sample() Results {
 		Systems: []SystemInfo{{Name: "ours"}, {Name: "classic"}}}
 	for i, u := range []time.Duration{400, 600} {
 		r.Runs = append(r.Runs,
-			Trial{System: "ours", Scenario: "mysqld-kill", N: i + 1, Unavailable: u * time.Millisecond, Converged: true, ReaderGap: &gap},
+			Trial{System: "ours", Scenario: "mysqld-kill", N: i + 1, Unavailable: u * time.Millisecond, Converged: true, ReaderGap: &gap,
+				Stages: []Stage{{StageSeen, u / 10 * time.Millisecond}, {StageVIP, u / 2 * time.Millisecond}}},
 			Trial{System: "classic", Scenario: "mysqld-kill", N: i + 1, Unavailable: 2 * u * time.Millisecond, Lost: 3, TwoWritable: time.Second, Converged: true},
 			Trial{System: "ours", Scenario: "host-kill", N: i + 1, Unavailable: 2500 * time.Millisecond, Converged: true})
 	}
@@ -115,6 +116,14 @@ func TestOutputs(t *testing.T) {
 	if !strings.Contains(table.String(), "| mysqld-kill | ours | 2 | 400 / 500 / 600 / 600 |") ||
 		!strings.Contains(table.String(), "0 (+1 failed)") {
 		t.Errorf("table:\n%s", table.String())
+	}
+	var stages bytes.Buffer
+	r.WriteStages(&stages)
+	// Medians of 40/60 and 200/300 ms; the stages no trial had are "-";
+	// systems without stages get no row.
+	if !strings.Contains(stages.String(), "| mysqld-kill | ours | 50 | - | - | - | - | 250 | - |") ||
+		strings.Contains(stages.String(), "classic") {
+		t.Errorf("stages:\n%s", stages.String())
 	}
 	var svg bytes.Buffer
 	if err := r.WriteSVG(&svg); err != nil {

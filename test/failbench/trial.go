@@ -47,6 +47,9 @@ type Trial struct {
 	Observed        time.Duration // fault → end of observation
 	Notes           []string      `json:",omitempty"`
 	Error           string        `json:",omitempty"`
+	// Stages is where the unavailable window went (see Stage), from the
+	// fault; none for ReplStop, which moves no writer.
+	Stages []Stage `json:",omitempty"`
 	// Semisync is "kept" when, after the heal, the master side was on
 	// and active on the final writer only and the replica side on
 	// everywhere else (within a minute), or what differed; "" for a
@@ -153,7 +156,8 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 		return t, fmt.Errorf("failbench: %s: %w", sc, err)
 	}
 	defer func() { _ = undo(context.WithoutCancel(ctx)) }()
-	t.Converged = observe(ctx, l, sc, app, t.Fault)
+	var vipAt time.Time
+	t.Converged, vipAt = observe(ctx, l, sc, app, t.Fault)
 	end := time.Now()
 	t.Observed = end.Sub(t.Fault)
 	stopProbes(t.Fault)
@@ -168,6 +172,9 @@ func runTrial(ctx context.Context, o Options, s system, sc Scenario, n int) (t T
 	t.Unavailable = longestGap(ats, t.Fault, end)
 	if hs := writerHolders(l, sc); len(hs) == 1 {
 		t.FinalWriter = hs[0]
+	}
+	if sc != ReplStop {
+		t.Stages = timeline(ctx, l, s, victim, t.Fault, vipAt, rep.Acks)
 	}
 	if ctx.Err() != nil {
 		return t, ctx.Err()
@@ -273,11 +280,11 @@ func healAfter(sc Scenario, undo lab.Undo) lab.Undo {
 
 // observe waits until the writer VIP is on db2 alone and the app wrote
 // 50 rows after the fault (at most 60 s), then holds on to see what
-// happens next: until the network is back plus 6 s for NetDown, 10 s
-// after the fault for ReplStop (the reader roles' reaction), 3 s
-// otherwise. It reports whether the VIP reached db2 in time (ReplStop:
-// stayed on db1).
-func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, fault time.Time) bool {
+// happens next: until the fault healed by itself plus 6 s (NetDown,
+// CutOff, Freeze), 10 s after the fault for ReplStop (the reader roles'
+// reaction), 3 s otherwise. It reports whether the VIP reached db2 in
+// time (ReplStop: stayed on db1), and when it was first seen there alone.
+func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, fault time.Time) (bool, time.Time) {
 	want := "db2"
 	hold := 3 * time.Second
 	switch sc {
@@ -286,8 +293,13 @@ func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, f
 	case NetDown, CutOff, Freeze:
 		hold = sc.hold() + 6*time.Second
 	}
+	var vipAt time.Time
 	converged := waitUntil(ctxLimit(ctx, 60*time.Second), func() bool {
-		return slices.Equal(writerHolders(l, sc), []string{want}) && app.AckedSince(fault) >= 50
+		there := slices.Equal(writerHolders(l, sc), []string{want})
+		if there && vipAt.IsZero() {
+			vipAt = time.Now()
+		}
+		return there && app.AckedSince(fault) >= 50
 	}) == nil
 	until := fault.Add(hold)
 	if sc.hold() == 0 && sc != ReplStop {
@@ -297,7 +309,7 @@ func observe(ctx context.Context, l *lab.Lab, sc Scenario, app *lab.AppWriter, f
 	case <-ctx.Done():
 	case <-time.After(time.Until(until)):
 	}
-	return converged
+	return converged, vipAt
 }
 
 // writerHolders returns the live hosts holding the writer VIP: a dead

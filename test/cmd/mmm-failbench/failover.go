@@ -79,6 +79,8 @@ func runFailover(ctx context.Context, o options, out io.Writer) error {
 	fmt.Fprintln(out)
 	res.WriteTable(out)
 	fmt.Fprintln(out)
+	res.WriteStages(out)
+	fmt.Fprintln(out)
 	for _, t := range res.Targets() {
 		mark := "MISSED"
 		if t.Met {
