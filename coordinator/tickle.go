@@ -12,27 +12,34 @@ import (
 
 // The tickler's timing. Sessions are listed every tickleList for the
 // first tickleListFor (a client reconnecting while the fence runs makes
-// sessions that end between two looks), then at each tickleLater. A
-// session is tickled when first seen, then again whenever tickleGap has
-// passed: a client answers such a segment at most every 500 ms per
-// session (net.ipv4.tcp_invalid_ratelimit), and a tickle answered before
-// the address is up elsewhere goes into the void, the next one does
-// not. The last round comes when a failover's new writer has surely
-// raised the address (the leader's decision comes at 1.25 × lease after
-// the last contact, a frozen writer's within trap_period).
+// sessions that end between two looks), then every tickleGap until
+// tickleDenseFor, then at each tickleLater. A session is tickled when
+// first seen, then again whenever tickleGap has passed: a client answers
+// such a segment at most every 500 ms per session
+// (net.ipv4.tcp_invalid_ratelimit), and a tickle answered before the
+// address is up elsewhere goes into the void, the next one does not. So
+// once the new writer has raised the address, its clients hear of it
+// within tickleGap: a failover's new writer does so within seconds (the
+// leader's decision comes at 1.25 × lease after the last contact, a
+// frozen writer's after its kill at fence_timeout); the sparse rounds
+// cover slower ones.
 const (
-	tickleList    = 200 * time.Millisecond
-	tickleListFor = 3 * time.Second
-	tickleGap     = 600 * time.Millisecond
+	tickleList     = 200 * time.Millisecond
+	tickleListFor  = 3 * time.Second
+	tickleGap      = 600 * time.Millisecond
+	tickleDenseFor = 10 * time.Second
 )
 
-var tickleLater = []time.Duration{4 * time.Second, 5 * time.Second, 6500 * time.Millisecond,
-	8 * time.Second, 10 * time.Second, 13 * time.Second, 17 * time.Second}
+var tickleLater = []time.Duration{13 * time.Second, 17 * time.Second}
 
 // tickleRounds is every round's time from the start.
 func tickleRounds() []time.Duration {
 	var out []time.Duration
-	for at := time.Duration(0); at <= tickleListFor; at += tickleList {
+	at := time.Duration(0)
+	for ; at <= tickleListFor; at += tickleList {
+		out = append(out, at)
+	}
+	for at = tickleListFor + tickleGap; at <= tickleDenseFor; at += tickleGap {
 		out = append(out, at)
 	}
 	return append(out, tickleLater...)

@@ -48,6 +48,13 @@ func TestTicklerRemembers(t *testing.T) {
 	if len(waits) != len(rounds) || clock != rounds[len(rounds)-1] {
 		t.Fatalf("%d rounds ending at %v, want %d ending at %v", len(waits), clock, len(rounds), rounds[len(rounds)-1])
 	}
+	// Until tickleDenseFor, a client whose new writer raised the address
+	// hears of it within tickleGap.
+	for i := 1; i < len(rounds) && rounds[i] <= tickleDenseFor; i++ {
+		if d := rounds[i] - rounds[i-1]; d > tickleGap {
+			t.Errorf("rounds %v and %v are %v apart, more than %v", rounds[i-1], rounds[i], d, tickleGap)
+		}
+	}
 	for _, who := range []netip.AddrPort{a.Remote, b.Remote} {
 		at := tickled[who]
 		if len(at) < 8 {
