@@ -77,6 +77,12 @@ func (c *Coordinator) lead(ctx context.Context) {
 	lastTransfer := c.now().Add(5*time.Second - transferGap)
 	c.live.beat(&c.live.monitor, c.now())
 	defer c.live.monitor.Store(0)
+	// held: results received since the last round. A result that moves
+	// a check's trap (a first failure, a failure while the trap runs, a
+	// recovery) is proposed at once with them: trap_period then runs from
+	// when the check failed, as in MMM, not from the next round a period
+	// later. The others wait for the round.
+	var held []fsm.Input
 	for {
 		select {
 		case <-ctx.Done():
@@ -84,9 +90,15 @@ func (c *Coordinator) lead(ctx context.Context) {
 		case <-tick.C:
 		case <-urgent:
 		case <-lost:
+		case r := <-results:
+			held = append(held, r.inputs...)
+			if view := c.replica.View(); !slices.ContainsFunc(r.inputs, func(x fsm.Input) bool { return movesTrap(&view.State, x) }) {
+				continue
+			}
 		}
 		tick.Reset(c.timing().base())
-		var in []fsm.Input
+		in := held
+		held = nil
 		for drained := false; !drained; {
 			select {
 			case r := <-results:
@@ -298,6 +310,18 @@ func novel(st *fsm.State, in []fsm.Input) []fsm.Input {
 		}
 	}
 	return out
+}
+
+// movesTrap reports whether x is a probe result that changes its
+// check's trap: not redundant, and not merely a mysql OK refreshing the
+// check's LastOK (every round has those).
+func movesTrap(st *fsm.State, x fsm.Input) bool {
+	p, ok := x.(fsm.Probe)
+	if !ok || !st.Started || redundant(st, x) {
+		return false
+	}
+	h := st.Host(p.Host)
+	return !(p.Check == fsm.CheckMySQL && p.Result == fsm.ResultOK && h != nil && h.Checks[p.Check-1].Holds(fsm.ResultOK))
 }
 
 func redundant(st *fsm.State, x fsm.Input) bool {
