@@ -162,6 +162,9 @@ func renderConfig(stateDir, binDir string, profile Profile) string {
 		kv("raft_heartbeat_timeout", "500ms")
 		kv("raft_election_timeout", "500ms")
 		kv("raft_leader_lease_timeout", "250ms")
+		w("# A frozen writer's mysqld is killed 2 s into its self-fence, and the")
+		w("# failover waits for that: 5 s (the default) is most of its time.")
+		kv("fence_timeout", "2s")
 	}
 	kv("api_token_file", filepath.Join(stateDir, "etc", "api.token"))
 	w("</coordinator>")

@@ -153,8 +153,8 @@ func TestDoctor(t *testing.T) {
 			undo: func(t *testing.T) {
 				execOn(t, "db1", fmt.Sprintf("SET GLOBAL rpl_semi_sync_master_timeout=%d", semisyncTimeout.Milliseconds()))
 			},
-			host: "db1", check: "semisync", msg: "rpl_semi_sync_master_timeout is 500ms, shorter than lease + fence_timeout + 1s = 7s",
-			fix: "SET GLOBAL rpl_semi_sync_master_timeout=7000;",
+			host: "db1", check: "semisync", msg: "rpl_semi_sync_master_timeout is 500ms, shorter than lease + fence_timeout + 1s = " + semisyncTimeout.String(),
+			fix: fmt.Sprintf("SET GLOBAL rpl_semi_sync_master_timeout=%d;", semisyncTimeout.Milliseconds()),
 		},
 		{
 			name:   "passive-master-writable",

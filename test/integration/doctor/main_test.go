@@ -12,7 +12,7 @@
 // coordinators: nothing repairs an injected fault behind doctor's back
 // (a coordinator would fence a writable passive master, for one). The
 // servers' my.cnf sets rpl_semi_sync_master_timeout to what the lab's
-// coordinator section needs (lease 1s + fence_timeout 5s + 1s), as an
+// coordinator section needs (lease 1s + fence_timeout 2s + 1s), as an
 // operator following doctor's advice would.
 package doctor
 
@@ -30,7 +30,7 @@ import (
 const prefix = "mmmd"
 
 // semisyncTimeout is the lab configuration's lease + fence_timeout + 1s.
-const semisyncTimeout = 7 * time.Second
+const semisyncTimeout = 4 * time.Second
 
 var theLab *lab.Lab
 
