@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/fsm"
 )
 
@@ -48,7 +49,14 @@ func NewMetrics() *Metrics {
 		}),
 	}
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.checkDur, m.actions, m.failovers, m.leaseOK, m.writerEligible, stateCollector{m})
+		m.checkDur, m.actions, m.failovers, m.leaseOK, m.writerEligible, stateCollector{m},
+		obsCollector{obs: func() map[string]api.HostObs {
+			// A former leader keeps its last inspections: not exported.
+			if c := m.c.Load(); c != nil && c.node != nil && c.node.isLeader() {
+				return c.observations()
+			}
+			return nil
+		}})
 	return m
 }
 

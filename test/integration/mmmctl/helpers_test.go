@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
+	"io"
+	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -278,24 +280,37 @@ func lostRows(t *testing.T, host, writer, table string, ids []int64) []int64 {
 // handover went (fence, catch-up and promotion results, keepalived's
 // transitions), by time.
 func handoverLog(since time.Time) string {
-	keys := []string{`msg=fenced`, `msg="caught up"`, `msg=promoted`, `msg="keepalived reports"`, `msg="writer eligibility`}
 	var lines []string
 	for _, h := range dbHosts {
-		b, err := os.ReadFile(filepath.Join(theLab.StateDir(), h, "coordinator.log"))
-		if err != nil {
-			continue
-		}
-		for _, l := range strings.Split(string(b), "\n") {
-			ts, _, ok := strings.Cut(strings.TrimPrefix(l, "time="), " ")
-			at, err := time.Parse(time.RFC3339Nano, ts)
-			if !ok || err != nil || at.Before(since) || !slices.ContainsFunc(keys, func(k string) bool { return strings.Contains(l, k) }) {
-				continue
-			}
+		got, _ := theLab.CoordinatorLogSince(h, since,
+			`msg=fenced`, `msg="caught up"`, `msg=promoted`, `msg="keepalived reports"`, `msg="writer eligibility`)
+		for _, l := range got {
 			lines = append(lines, "  "+l)
 		}
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// scrape returns host's /metrics, read over its coordinator's unix
+// socket (no token needed there).
+func scrape(t *testing.T, host string) string {
+	t.Helper()
+	sock := filepath.Join(theLab.StateDir(), host, "mmm.sock")
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+	resp, err := hc.Get("http://coordinator/metrics")
+	if err != nil {
+		t.Fatalf("scrape %s: %v", host, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: %s %v", host, resp.Status, err)
+	}
+	return string(b)
 }
 
 // The state helpers shared with the other suites (test/lab).

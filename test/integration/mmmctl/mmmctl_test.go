@@ -155,6 +155,40 @@ func testShow(t *testing.T) {
 	} else {
 		t.Logf("mmmctl status:\n%s", st.stdout)
 	}
+
+	// The leader's metrics carry what its inspections read: the writer's
+	// semisync master side on with a client, every replica's threads
+	// running. Semisync is read every 10 s: poll.
+	wants := []string{
+		fmt.Sprintf("mmm_semisync_master_status{host=%q} 1", writer),
+		fmt.Sprintf("mmm_semisync_master_clients{host=%q} 2", writer),
+		`mmm_replication_io_running{host="db3"} 1`,
+		`mmm_replication_sql_running{host="db3"} 1`,
+		`mmm_replication_seconds_behind{host="db3"} 0`,
+		`mmm_semisync_replica_status{host="db3"} 1`,
+	}
+	var all string
+	if !waitFor(30*time.Second, func() bool {
+		all = ""
+		for _, h := range dbHosts {
+			all += scrape(t, h)
+		}
+		return !slices.ContainsFunc(wants, func(w string) bool { return !strings.Contains(all, w) }) &&
+			strings.Contains(all, "mmm_build_info{")
+	}) {
+		t.Errorf("the coordinators' metrics lack some of %q and mmm_build_info; their mmm_ lines:\n%s", wants, mmmLines(all))
+	}
+}
+
+// mmmLines keeps the mmm_ samples of a scrape.
+func mmmLines(scrape string) string {
+	var out []string
+	for l := range strings.Lines(scrape) {
+		if strings.HasPrefix(l, "mmm_") {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // testSetOfflineOnline: set_offline db3 takes its reader IP away (it goes
