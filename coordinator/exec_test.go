@@ -296,3 +296,41 @@ func TestRepairDialsHostWithFailingPing(t *testing.T) {
 		t.Errorf("failover path: dialled %v, err %v; want db3 not dialled", dialled, cs.errs["db3"])
 	}
 }
+
+// TestIdleGivesWay: the idle upkeep (the semisync keeper, which may be
+// dialling a host that just died) is cancelled as soon as an action is
+// pending, instead of holding the failover up to idleTimeout; an entry
+// that brings no action leaves it running.
+func TestIdleGivesWay(t *testing.T) {
+	f := newFeeder(t)
+	started, ended := make(chan struct{}), make(chan error, 1)
+	d := &dispatcher{replica: f.r, now: time.Now, idle: func(ctx context.Context) {
+		close(started)
+		<-ctx.Done()
+		ended <- ctx.Err()
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		d.waitIdle(ctx, f.r.Changed())
+	}()
+	<-started
+	f.apply(t0, []fsm.Input{fsm.Tick{}}, nil) // before startup: no action
+	select {
+	case err := <-ended:
+		t.Fatalf("an entry without actions ended the upkeep: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	f.apply(t0, append(healthyRound(), fsm.Start{}), nil) // the startup's actions
+	select {
+	case err := <-ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the upkeep ended with %v, want cancelled for the pending actions", err)
+		}
+	case <-time.After(idleTimeout - time.Second):
+		t.Fatal("the upkeep still runs with actions pending")
+	}
+	<-returned
+}

@@ -148,9 +148,28 @@ func (d *dispatcher) waitIdle(ctx context.Context, changed <-chan struct{}) {
 		}
 		return
 	}
+	// Upkeep gives way to an action: a failover decided while it runs
+	// (it may be dialling the host that just died) must not wait for it.
 	ictx, cancel := context.WithTimeout(ctx, idleTimeout)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for {
+			select {
+			case <-ictx.Done():
+				return
+			case <-changed:
+				if len(d.replica.Pending()) > 0 {
+					cancel()
+					return
+				}
+				changed = d.replica.Changed()
+			}
+		}
+	}()
 	d.idle(ictx)
 	cancel()
+	<-watched
 	d.nextIdle = d.now().Add(idleEvery)
 }
 
