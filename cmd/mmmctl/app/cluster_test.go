@@ -162,6 +162,18 @@ func TestSwitchoverWaits(t *testing.T) {
 	}
 }
 
+// TestSwitchoverOnALaggingNode: the coordinator asked may answer its
+// first reads from before the move (a follower that has not applied it
+// yet): that is not the role going elsewhere.
+func TestSwitchoverOnALaggingNode(t *testing.T) {
+	e := newEnv(t)
+	e.backend.LagReads(2)
+	r := e.run(t, "switchover")
+	if r.code != 0 || !strings.Contains(r.stdout, "OK: 'db2' is the writer") {
+		t.Errorf("switchover read from a lagging node: code %d, stdout:\n%s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
+
 func TestJSONOutput(t *testing.T) {
 	e := newEnv(t)
 	r := e.run(t, "--json", "show")

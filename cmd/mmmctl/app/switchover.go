@@ -20,8 +20,9 @@ var movedReply = regexp.MustCompile(`^OK: Role '([^']+)' has been moved from '([
 // --wait is 0 — follows the handover in the history until the target is
 // the writer with its MySQL writable: each action of it as it completes,
 // then the outcome. A move that fails (an action failed for good) or that
-// the cluster undoes (the role went elsewhere) exits 1 with the reason;
-// one not done within --wait exits 7.
+// the cluster undoes (the role went elsewhere once the coordinator asked
+// had applied the move) exits 1 with the reason; one not done within
+// --wait exits 7.
 func switchoverAction(c *cli.Context) error {
 	if err := wantArgs(c, 0); err != nil {
 		return err
@@ -67,7 +68,11 @@ func switchoverAction(c *cli.Context) error {
 // good, the role went elsewhere, or ctx ends.
 func followSwitchover(ctx context.Context, cl *api.Client, out io.Writer, role, from, to string, since uint64, start time.Time) error {
 	printed := map[string]bool{} // entries already printed (several share an index)
-	opened := false
+	// opened: the target's open-writer is done. moved: a read showed the
+	// role on the target. Until then a read that shows it on from is
+	// one the move has not reached (a follower applies it a moment
+	// after the leader answered), not the role going back.
+	opened, moved := false, false
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	for {
@@ -96,7 +101,8 @@ func followSwitchover(ctx context.Context, cl *api.Client, out io.Writer, role, 
 		}
 		if snap, err := cl.Snapshot(ctx); err == nil {
 			owner := snap.State.Owner(role)
-			if owner != to {
+			moved = moved || owner == to
+			if owner != to && (moved || owner != from) {
 				return &exitError{code: ExitError, err: fmt.Errorf("switchover %s -> %s: the %s role is on %s now; see mmmctl history", from, to, role, orNone(owner))}
 			}
 			if h := snap.State.Host(to); opened && h != nil && h.Writable {

@@ -50,6 +50,10 @@ type Backend struct {
 	commands  []fsm.Command
 	vrrp      []api.VRRPReport
 	fail      map[string]string // FailActions
+	// LagReads: the next lag Snapshots answer with the state from before
+	// the last command, as a follower that has not applied it yet.
+	lag, pendingLag int
+	before          *fsm.State
 }
 
 var _ api.Backend = (*Backend)(nil)
@@ -206,6 +210,15 @@ func (b *Backend) FailActions(prefix, msg string) {
 	b.fail[prefix] = msg
 }
 
+// LagReads makes the next n Snapshots after each command answer with
+// the state from before it: a follower's read that the command's entry
+// has not reached yet (0: none).
+func (b *Backend) LagReads(n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lag = n
+}
+
 // notLeader returns the error a follower's write gets, or nil on the leader.
 func (b *Backend) notLeader() error {
 	if b.leader == b.node {
@@ -228,6 +241,10 @@ func (b *Backend) Snapshot(ctx context.Context) (api.Snapshot, error) {
 	}
 	snap := api.Snapshot{Node: b.node, Leader: b.leader, Term: 3, Applied: b.index, Members: members,
 		Spec: b.m.Spec(), State: b.m.State(), Taken: b.now}
+	if b.before != nil && b.pendingLag > 0 {
+		b.pendingLag--
+		snap.State, snap.Applied = *b.before, b.index-1
+	}
 	// Only the leader observes MySQL; a follower names the leader's API.
 	if b.leader == b.node {
 		snap.Hosts = append([]api.HostObs(nil), b.obs...)
@@ -251,6 +268,10 @@ func (b *Backend) Command(ctx context.Context, cmd fsm.Command) (fsm.Reply, erro
 		return fsm.Reply{}, err
 	}
 	b.commands = append(b.commands, cmd)
+	if b.lag > 0 {
+		st := b.m.State()
+		b.before, b.pendingLag = &st, b.lag
+	}
 	out := b.step(cmd)
 	if out.Reply == nil {
 		return fsm.Reply{}, fmt.Errorf("apitest: %s: no reply", cmd)
