@@ -211,13 +211,13 @@ func (c *campaign) repairErrant(ctx context.Context, s api.Snapshot) {
 	if !c.o.RepairErrant {
 		return
 	}
-	writer := s.State.Owner(s.Spec.ActiveMasterRole)
 	for _, d := range lab.DBHosts() {
-		h := s.State.Host(d.Name)
-		if h == nil || writer == "" || writer == d.Name || !strings.Contains(h.Refused, "errant") {
+		writer, ok := lab.RepairSource(s, d.Name)
+		if !ok {
 			continue
 		}
-		key := d.Name + " " + h.Refused
+		refused := s.State.Host(d.Name).Refused
+		key := d.Name + " " + refused
 		if c.rebuilt[key] {
 			continue
 		}
@@ -227,7 +227,7 @@ func (c *campaign) repairErrant(ctx context.Context, s api.Snapshot) {
 		err := c.l.RebuildFrom(rctx, d.Name, writer)
 		cancel()
 		resume()
-		entry := fmt.Sprintf("fault %d (%s): %s rebuilt from %s: %s", c.fault.Index, c.fault.Kind, d.Name, writer, h.Refused)
+		entry := fmt.Sprintf("fault %d (%s): %s rebuilt from %s: %s", c.fault.Index, c.fault.Kind, d.Name, writer, refused)
 		if err != nil {
 			entry += fmt.Sprintf(" (the repair failed: %v)", err)
 		}

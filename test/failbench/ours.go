@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mmm-keepalived/mmm-keepalived/coordinator/api"
@@ -171,8 +170,7 @@ func (ours) heal(ctx context.Context, l *lab.Lab, host string) string {
 	repaired := ""
 	for {
 		if s, ok := leaderSnapshot(ctx, l); ok {
-			writer := s.State.Owner(s.Spec.ActiveMasterRole)
-			if h := s.State.Host(host); repaired == "" && h != nil && writer != "" && writer != host && strings.Contains(h.Refused, "errant") {
+			if writer, ok := lab.RepairSource(s, host); ok && repaired == "" {
 				repaired = "; errant transactions repaired (rebuilt from " + writer + ")"
 				if err := l.RebuildFrom(ctx, host, writer); err != nil {
 					return fmt.Sprintf("%s refused for errant transactions; the repair failed: %v", host, err)

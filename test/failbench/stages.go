@@ -1,6 +1,7 @@
 package failbench
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -68,7 +69,7 @@ func historyStages(entries []api.HistoryEntry, victim string, fault time.Time) [
 			add(StageOpened, e.Time)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Stage) int { return int(a.At - b.At) })
+	slices.SortStableFunc(out, func(a, b Stage) int { return cmp.Compare(a.At, b.At) })
 	return out
 }
 

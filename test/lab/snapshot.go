@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,18 @@ func StateOf(s api.Snapshot, host string) fsm.HostState {
 		return h.State
 	}
 	return fsm.StateUnknown
+}
+
+// RepairSource returns the writer to rebuild host from when s shows its
+// rejoin refused for errant transactions (the runbook's repair,
+// RebuildFrom), and whether it is; never host itself.
+func RepairSource(s api.Snapshot, host string) (string, bool) {
+	writer := s.State.Owner(s.Spec.ActiveMasterRole)
+	h := s.State.Host(host)
+	if h == nil || writer == "" || writer == host || !strings.Contains(h.Refused, "errant") {
+		return "", false
+	}
+	return writer, true
 }
 
 // WriterOf is the host holding the writer role in s ("" = none).
